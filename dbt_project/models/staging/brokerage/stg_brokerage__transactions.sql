@@ -1,0 +1,22 @@
+with source as (
+    select * from {{ source('brokerage', 'transactions') }}
+),
+
+renamed as (
+    select
+        transaction_id,
+        account_id,
+        executed_at,
+        upper(ticker) as ticker,
+        lower(trim(action)) as action,
+        quantity,
+        price,
+        coalesce(fees, 0) as fees,
+        amount as reported_amount,
+        upper(currency) as currency,
+        to_timestamp(cast(_dlt_load_id as double)) as loaded_at,
+        _dlt_load_id as load_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,164 @@
+"""The audit trail: one row per ingest run in raw_ingest.runs, written even when the run fails."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ingest.config import RAW_INGEST, Warehouse, pipelines_dir
+
+log = logging.getLogger(__name__)
+
+# Exit codes of every ingest command (documented in `python -m ingest --help`).
+EXIT_OK = 0
+EXIT_ERROR = 1  # the run could not start or crashed: configuration, warehouse, load
+EXIT_USAGE = 2  # bad command line
+EXIT_PARTIAL = 3  # some tickers/files loaded, some failed
+EXIT_NOTHING_LOADED = 4  # every ticker/file failed
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunReport:
+    """What one run asked for, got and wrote; becomes the row in raw_ingest.runs."""
+
+    pipeline: str
+    source: str
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    tickers_requested: list[str] = field(default_factory=list)
+    tickers_failed: dict[str, str] = field(default_factory=dict)
+    tickers_with_data: set[str] = field(default_factory=set)
+    rows_received: int = 0
+    rows_written: int = 0
+    duplicates_removed: int = 0
+    min_ts: datetime | None = None
+    max_ts: datetime | None = None
+    error: str | None = None
+
+    def fail(self, ticker: str, reason: str) -> None:
+        """Record a ticker's failure; several failures of one ticker are joined."""
+        log.warning("%s: %s", ticker, reason)
+        previous = self.tickers_failed.get(ticker)
+        self.tickers_failed[ticker] = f"{previous}; {reason}" if previous else reason
+
+    def received(self, ticker: str, rows: int, duplicates: int, first: Any, last: Any) -> None:
+        self.tickers_with_data.add(ticker)
+        self.rows_received += rows
+        self.duplicates_removed += duplicates
+        for value in (first, last):
+            instant = _as_utc(value)
+            if instant is None:
+                continue
+            self.min_ts = instant if self.min_ts is None else min(self.min_ts, instant)
+            self.max_ts = instant if self.max_ts is None else max(self.max_ts, instant)
+
+    @property
+    def tickers_loaded(self) -> list[str]:
+        return sorted(t for t in self.tickers_with_data if t not in self.tickers_failed)
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "failed"
+        if self.tickers_requested and not self.tickers_loaded:
+            return "failed"
+        return "partial" if self.tickers_failed else "success"
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return EXIT_ERROR
+        return {"success": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_LOADED)
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "pipeline": self.pipeline,
+            "source": self.source,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at or utc_now(),
+            "status": self.status,
+            "tickers_requested": len(self.tickers_requested),
+            "tickers_loaded": len(self.tickers_loaded),
+            "tickers_failed": json.dumps(
+                [{"ticker": t, "reason": r} for t, r in sorted(self.tickers_failed.items())]
+            ),
+            "rows_received": self.rows_received,
+            "rows_written": self.rows_written,
+            "duplicates_removed": self.duplicates_removed,
+            "min_ts": self.min_ts,
+            "max_ts": self.max_ts,
+            "error": self.error,
+        }
+
+    def summary(self) -> str:
+        failed = ", ".join(f"{t} ({r})" for t, r in sorted(self.tickers_failed.items()))
+        return (
+            f"{self.pipeline}: {self.status}; {len(self.tickers_loaded)}/{len(self.tickers_requested)} "
+            f"tickers loaded, {self.rows_received} rows received, {self.rows_written} written, "
+            f"{self.duplicates_removed} duplicates removed"
+            + (f"; failed: {failed}" if failed else "")
+            + (f"; error: {self.error}" if self.error else "")
+        )
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+RUNS_COLUMNS = {
+    "run_id": {"data_type": "text", "nullable": False},
+    "pipeline": {"data_type": "text"},
+    "source": {"data_type": "text"},
+    "started_at": {"data_type": "timestamp", "timezone": True},
+    "finished_at": {"data_type": "timestamp", "timezone": True},
+    "status": {"data_type": "text"},
+    "tickers_requested": {"data_type": "bigint"},
+    "tickers_loaded": {"data_type": "bigint"},
+    "tickers_failed": {"data_type": "json"},
+    "rows_received": {"data_type": "bigint"},
+    "rows_written": {"data_type": "bigint"},
+    "duplicates_removed": {"data_type": "bigint"},
+    "min_ts": {"data_type": "timestamp", "timezone": True},
+    "max_ts": {"data_type": "timestamp", "timezone": True},
+    "error": {"data_type": "text"},
+}
+
+
+def write_run(warehouse: Warehouse, report: RunReport) -> None:
+    """Append the run's row to raw_ingest.runs (append: runs are events, never restated)."""
+    import dlt
+
+    from ingest.warehouse import dlt_destination
+
+    report.finished_at = report.finished_at or utc_now()
+    pipeline = dlt.pipeline(
+        pipeline_name="ingest_audit",
+        destination=dlt_destination(warehouse),
+        dataset_name=RAW_INGEST,
+        pipelines_dir=str(pipelines_dir()),
+        progress=None,
+    )
+    pipeline.run(
+        [report.row()],
+        table_name="runs",
+        write_disposition="append",
+        primary_key="run_id",
+        columns=RUNS_COLUMNS,
+    )
+    log.info("audit row %s written to %s.runs", report.run_id, RAW_INGEST)

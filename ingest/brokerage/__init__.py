@@ -1,0 +1,1 @@
+"""dlt source(s) for brokerage accounts and transactions in raw_brokerage."""

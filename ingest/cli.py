@@ -1,0 +1,216 @@
+"""`python -m ingest`: load market data and brokerage transactions into the warehouse.
+
+Exit codes: 0 everything loaded; 1 the run could not start or the load failed
+(configuration, locked warehouse); 2 bad command line; 3 partial success (some
+tickers failed, see the audit row); 4 nothing loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from ingest import audit
+from ingest.audit import RunReport
+from ingest.config import RAW_BROKERAGE, RAW_YFINANCE, ConfigError, Warehouse, resolve_warehouse
+from ingest.warehouse import WarehouseError, check_ready
+
+log = logging.getLogger("ingest")
+
+DEFAULT_UNIVERSE = Path(__file__).parent / "data" / "universe.csv"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(audit.EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def _ticker_list(text: str) -> list[str]:
+    tickers = [t.strip().upper() for t in text.split(",") if t.strip()]
+    if not tickers:
+        raise argparse.ArgumentTypeError("give at least one ticker, e.g. SPY,AAPL")
+    return tickers
+
+
+def read_universe(path: Path) -> list[str]:
+    """Tickers from a file: a CSV with a `ticker` column, or one ticker per line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read tickers file {path}: {error.strerror}") from error
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if lines and "ticker" in lines[0].lower().split(","):
+        tickers = [row["ticker"].strip().upper() for row in csv.DictReader(lines) if row.get("ticker")]
+    else:
+        tickers = [line.strip().upper() for line in lines]
+    if not tickers:
+        raise ConfigError(f"tickers file {path} lists no tickers")
+    return list(dict.fromkeys(tickers))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="python -m ingest",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--warehouse", metavar="PATH",
+        help="DuckDB file to load (default: $WAREHOUSE_PATH or data/warehouse.duckdb)",
+    )
+    common.add_argument(
+        "--target", choices=("dev", "ci", "motherduck"),
+        help="warehouse target as in profiles/profiles.yml (default: $WAREHOUSE_TARGET or dev); "
+        "motherduck needs $MOTHERDUCK_TOKEN",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log every ticker and request")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
+
+    sample = sub.add_parser(
+        "sample", parents=[common],
+        help="generate the offline sample (market data and brokerage) and load it",
+        description="Generate the deterministic offline sample with Yahoo's shapes and load it "
+        "through the same dlt sources as the real data. Same seed and as-of date, same data.",
+    )
+    sample.add_argument("--as-of", type=_date, metavar="DATE",
+                        help="last day of the sample world (default: the latest closed NYSE session)")
+    sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    sample.add_argument("--tickers", type=_ticker_list, metavar="T1,T2",
+                        help="a subset of the 20 sample tickers (default: all)")
+    sample.add_argument("--daily-years", type=int, default=3, metavar="N",
+                        help="years of daily bars (default: 3)")
+    sample.add_argument("--minute-sessions", type=int, default=20, metavar="N",
+                        help="sessions of 1-minute bars, the latest ones (default: 20)")
+    sample.add_argument("--no-defects", action="store_true",
+                        help="leave out the deliberate bad rows the quality gates must catch")
+
+    yahoo = sub.add_parser(
+        "yfinance", parents=[common],
+        help="load bars and metadata from Yahoo Finance (needs the internet)",
+        description="Load daily and 1-minute bars and ticker metadata from Yahoo Finance. "
+        "Incremental from each ticker's watermark; --start/--end backfill a range.",
+    )
+    chosen = yahoo.add_mutually_exclusive_group()
+    chosen.add_argument("--tickers", type=_ticker_list, metavar="T1,T2", help="tickers to load")
+    chosen.add_argument("--tickers-file", type=Path, metavar="PATH",
+                        help=f"CSV with a ticker column, or one per line (default: {DEFAULT_UNIVERSE.name})")
+    yahoo.add_argument("--start", type=_date, metavar="DATE", help="backfill from this day (ignores watermarks)")
+    yahoo.add_argument("--end", type=_date, metavar="DATE", help="last day to load (default: today)")
+    yahoo.add_argument("--intervals", type=lambda s: tuple(s.split(",")), default=("1d", "1m"),
+                       metavar="1d,1m", help="bar intervals to load (default: 1d,1m)")
+
+    sub.add_parser(
+        "check", parents=[common],
+        help="check that the warehouse exists and no other process is writing it",
+        description="Exit 0 if the warehouse can be opened for writing; otherwise one line "
+        "that says why, and exit 1. The Makefile runs it before dbt and the reports build.",
+    )
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("ingest").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _worst_exit(reports: Sequence[RunReport]) -> int:
+    order = [audit.EXIT_OK, audit.EXIT_PARTIAL, audit.EXIT_NOTHING_LOADED, audit.EXIT_ERROR]
+    return max((r.exit_code for r in reports), key=order.index, default=audit.EXIT_OK)
+
+
+def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from ingest import calendar
+    from ingest.brokerage.source import brokerage
+    from ingest.runner import run_source
+    from ingest.sample.brokerage import generate_brokerage
+    from ingest.sample.market import SAMPLE_UNIVERSE, SampleMarket
+    from ingest.yfinance.source import FetchPlan, market_data
+
+    as_of = args.as_of or calendar.last_closed_session()
+    known = {t.symbol for t in SAMPLE_UNIVERSE}
+    unknown = sorted(set(args.tickers or ()) - known)
+    if unknown:
+        raise ConfigError(f"not in the sample universe: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    market = SampleMarket(as_of, daily_years=args.daily_years, minute_sessions=args.minute_sessions,
+                          seed=args.seed, defects=not args.no_defects)
+    tickers = args.tickers or market.tickers
+    plan = FetchPlan(
+        end=as_of,
+        daily_backfill_days=(as_of - market.first_daily_session).days,
+        minute_backfill_days=(as_of - market.first_minute_session).days,
+    )
+    print(f"sample as of {as_of}: {len(tickers)} tickers, {len(market.daily_sessions)} daily sessions, "
+          f"{len(market.minute_sessions)} minute sessions -> {warehouse.describe()}", file=sys.stderr)
+    market_report = RunReport(pipeline="sample_market", source="sample", tickers_requested=list(tickers))
+    run_source(warehouse, market_report, market_data(market, list(tickers), plan, market_report),
+               pipeline_name="sample_market", dataset=RAW_YFINANCE)
+
+    brokerage_report = RunReport(pipeline="sample_brokerage", source="sample")
+    accounts, transactions = generate_brokerage(market)
+    brokerage_report.rows_received = accounts.num_rows + transactions.num_rows
+    run_source(warehouse, brokerage_report, brokerage([accounts], [transactions]),
+               pipeline_name="sample_brokerage", dataset=RAW_BROKERAGE)
+    return [market_report, brokerage_report]
+
+
+def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from datetime import UTC, datetime
+
+    from ingest.runner import run_source
+    from ingest.yfinance.provider import YahooProvider
+    from ingest.yfinance.source import INTERVALS, FetchPlan, market_data
+
+    bad = sorted(set(args.intervals) - set(INTERVALS))
+    if bad:
+        raise ConfigError(f"unknown interval(s) {', '.join(bad)}: choose from {', '.join(INTERVALS)}")
+    tickers = args.tickers or read_universe(args.tickers_file or DEFAULT_UNIVERSE)
+    end = args.end or datetime.now(UTC).date()
+    if args.start and args.start > end:
+        raise ConfigError(f"--start {args.start} is after --end {end}")
+    plan = FetchPlan(end=end, start=args.start, intervals=args.intervals)
+    report = RunReport(pipeline="yfinance", source="yahoo_finance", tickers_requested=list(tickers))
+    run_source(warehouse, report, market_data(YahooProvider(), tickers, plan, report),
+               pipeline_name="yfinance", dataset=RAW_YFINANCE)
+    return [report]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        warehouse = resolve_warehouse(args.target, args.warehouse)
+        check_ready(warehouse, must_exist=args.command == "check")
+        if args.command == "check":
+            print(f"warehouse {warehouse.describe()} is ready", file=sys.stderr)
+            return audit.EXIT_OK
+        runner = {"sample": run_sample, "yfinance": run_yfinance}[args.command]
+        reports = runner(args, warehouse)
+    except (ConfigError, WarehouseError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return audit.EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    for report in reports:
+        print(report.summary(), file=sys.stderr)
+    return _worst_exit(reports)

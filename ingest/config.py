@@ -1,0 +1,77 @@
+"""Settings shared by every ingest command: where the warehouse is and which target.
+
+The same variables drive `profiles/profiles.yml`, so ingest and dbt always agree
+on the warehouse they read and write.
+
+| variable             | meaning                                               | default                      |
+|----------------------|-------------------------------------------------------|------------------------------|
+| WAREHOUSE_TARGET     | dev, ci or motherduck                                 | dev                          |
+| WAREHOUSE_PATH       | DuckDB file for dev and ci                            | <repo>/data/warehouse.duckdb |
+| MOTHERDUCK_DATABASE  | database name for the motherduck target               | market_warehouse             |
+| MOTHERDUCK_TOKEN     | MotherDuck access token (motherduck target only)      | (required there)             |
+| INGEST_PIPELINES_DIR | dlt's local working folder (state is also kept in the | <repo>/data/dlt              |
+|                      | warehouse, so deleting it loses nothing)              |                              |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+DEFAULT_WAREHOUSE_PATH = DATA_DIR / "warehouse.duckdb"
+DEFAULT_MOTHERDUCK_DATABASE = "market_warehouse"
+TARGETS = ("dev", "ci", "motherduck")
+
+# Schemas of the raw layer (the contract in shared/DESIGN.md).
+RAW_YFINANCE = "raw_yfinance"
+RAW_BROKERAGE = "raw_brokerage"
+RAW_INGEST = "raw_ingest"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is shown to the user as one line."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the raw tables go: a local DuckDB file or a MotherDuck database."""
+
+    target: str
+    path: Path | None = None
+    motherduck_database: str | None = None
+    motherduck_token: str | None = None
+
+    @property
+    def is_motherduck(self) -> bool:
+        return self.target == "motherduck"
+
+    def describe(self) -> str:
+        if self.is_motherduck:
+            return f"md:{self.motherduck_database}"
+        return str(self.path)
+
+
+def resolve_warehouse(target: str | None = None, path: str | os.PathLike[str] | None = None) -> Warehouse:
+    """Build the warehouse settings from explicit arguments, then the environment."""
+    target = target or os.environ.get("WAREHOUSE_TARGET") or "dev"
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
+    if target == "motherduck":
+        token = os.environ.get("MOTHERDUCK_TOKEN", "").strip()
+        if not token:
+            raise ConfigError(
+                "the motherduck target needs a token: export MOTHERDUCK_TOKEN=<your token> "
+                "(from the MotherDuck web UI, Settings > Access tokens)"
+            )
+        database = os.environ.get("MOTHERDUCK_DATABASE") or DEFAULT_MOTHERDUCK_DATABASE
+        return Warehouse(target=target, motherduck_database=database, motherduck_token=token)
+    raw_path = path or os.environ.get("WAREHOUSE_PATH") or DEFAULT_WAREHOUSE_PATH
+    return Warehouse(target=target, path=Path(raw_path).expanduser().resolve())
+
+
+def pipelines_dir() -> Path:
+    """dlt's local working folder; kept under data/ so `make clean` removes it."""
+    return Path(os.environ.get("INGEST_PIPELINES_DIR") or DATA_DIR / "dlt").resolve()

@@ -1,0 +1,51 @@
+"""Run a dlt source into the warehouse and always leave an audit row."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import dlt
+
+from ingest.audit import RunReport, write_run
+from ingest.config import Warehouse, pipelines_dir
+from ingest.warehouse import dlt_destination
+
+log = logging.getLogger(__name__)
+
+# Every raw row carries dlt's load id, so any gold row traces back to its load.
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+# Merge stages rows in <dataset>_staging; emptying it after the load keeps the file small.
+os.environ.setdefault("LOAD__TRUNCATE_STAGING_DATASET", "true")
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while error.__cause__ is not None or getattr(error, "exception", None) is not None:
+        error = getattr(error, "exception", None) or error.__cause__  # type: ignore[assignment]
+    return error
+
+
+def run_source(
+    warehouse: Warehouse, report: RunReport, source: Any, *, pipeline_name: str, dataset: str
+) -> RunReport:
+    """Load `source` into `dataset`, fill the report's row counts, then write the audit row."""
+    try:
+        pipeline = dlt.pipeline(
+            pipeline_name=pipeline_name,
+            destination=dlt_destination(warehouse),
+            dataset_name=dataset,
+            pipelines_dir=str(pipelines_dir()),
+            progress=None,
+        )
+        pipeline.run(source)
+        counts = pipeline.last_trace.last_normalize_info.row_counts
+        report.rows_written = sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+    except Exception as error:
+        cause = _root_cause(error)
+        report.error = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
+        log.error("%s: load failed: %s", pipeline_name, report.error)
+    finally:
+        write_run(warehouse, report)
+    log.info(report.summary())
+    return report

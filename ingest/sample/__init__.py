@@ -1,0 +1,1 @@
+"""Deterministic offline sample data with the shapes of the real sources."""

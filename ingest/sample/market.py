@@ -1,0 +1,340 @@
+"""A seeded, offline stand-in for Yahoo Finance with Yahoo's real response shapes.
+
+`SampleMarket` answers the same two calls as the Yahoo provider (`history`, `info`),
+so the sample path runs the very same dlt source, normalization and audit code as
+the real load. What it returns looks like yfinance's `Ticker.history(...,
+auto_adjust=False, actions=True)`: a tz-aware America/New_York index and the
+columns `Open High Low Close Adj Close Volume Dividends Stock Splits`.
+
+The sample world:
+- daily bars on every real NYSE session of the last `daily_years` years up to `as_of`;
+- 1-minute bars on the last `minute_sessions` sessions, one bar per minute from the
+  open to the close of each session (early closes included), with a few minutes
+  missing as on thin tape; the daily bar of those sessions is their rollup;
+- prices as traded (a split divides the price on its ex-date), `Adj Close` adjusted
+  back for splits and dividends as Yahoo does, quarterly dividends for payers;
+- a handful of deliberate defects (see `DEFECTS`) so the quality gates have work.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property, lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ingest import calendar
+
+EXCHANGE_TZ = "America/New_York"
+YAHOO_COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends", "Stock Splits"]
+
+
+@dataclass(frozen=True)
+class SampleTicker:
+    symbol: str
+    name: str
+    exchange: str  # Yahoo's exchange code, as the provider says it (NMS, NYQ, PCX)
+    quote_type: str  # EQUITY or ETF
+    sector: str | None
+    industry: str | None
+    start_price: float
+    annual_volatility: float
+    dividend_yield: float
+    average_volume: int
+
+
+SAMPLE_UNIVERSE: tuple[SampleTicker, ...] = (
+    SampleTicker("SPY", "SPDR S&P 500 ETF Trust", "PCX", "ETF", None, None, 420.0, 0.16, 0.013, 70_000_000),
+    SampleTicker("QQQ", "Invesco QQQ Trust, Series 1", "NMS", "ETF", None, None, 350.0, 0.21, 0.006, 45_000_000),
+    SampleTicker("IWM", "iShares Russell 2000 ETF", "PCX", "ETF", None, None, 190.0, 0.22, 0.012, 30_000_000),
+    SampleTicker("XLK", "Technology Select Sector SPDR Fund", "PCX", "ETF", None, None, 160.0, 0.22, 0.007, 8_000_000),
+    SampleTicker("XLF", "Financial Select Sector SPDR Fund", "PCX", "ETF", None, None, 35.0, 0.18, 0.016, 40_000_000),
+    SampleTicker("XLE", "Energy Select Sector SPDR Fund", "PCX", "ETF", None, None, 85.0, 0.25, 0.033, 18_000_000),
+    SampleTicker("XLV", "Health Care Select Sector SPDR Fund", "PCX", "ETF", None, None, 130.0, 0.14, 0.015, 9_000_000),
+    SampleTicker("AAPL", "Apple Inc.", "NMS", "EQUITY", "Technology", "Consumer Electronics", 150.0, 0.27, 0.005, 55_000_000),
+    SampleTicker("MSFT", "Microsoft Corporation", "NMS", "EQUITY", "Technology", "Software - Infrastructure", 280.0, 0.25, 0.008, 22_000_000),
+    SampleTicker("NVDA", "NVIDIA Corporation", "NMS", "EQUITY", "Technology", "Semiconductors", 300.0, 0.50, 0.0005, 40_000_000),
+    SampleTicker("AMZN", "Amazon.com, Inc.", "NMS", "EQUITY", "Consumer Cyclical", "Internet Retail", 110.0, 0.33, 0.0, 45_000_000),
+    SampleTicker("GOOGL", "Alphabet Inc.", "NMS", "EQUITY", "Communication Services", "Internet Content & Information", 100.0, 0.30, 0.004, 30_000_000),
+    SampleTicker("META", "Meta Platforms, Inc.", "NMS", "EQUITY", "Communication Services", "Internet Content & Information", 200.0, 0.40, 0.003, 15_000_000),
+    SampleTicker("JPM", "JPMorgan Chase & Co.", "NYQ", "EQUITY", "Financial Services", "Banks - Diversified", 140.0, 0.22, 0.022, 9_000_000),
+    SampleTicker("XOM", "Exxon Mobil Corporation", "NYQ", "EQUITY", "Energy", "Oil & Gas Integrated", 105.0, 0.26, 0.033, 16_000_000),
+    SampleTicker("JNJ", "Johnson & Johnson", "NYQ", "EQUITY", "Healthcare", "Drug Manufacturers - General", 160.0, 0.16, 0.030, 7_000_000),
+    SampleTicker("PG", "The Procter & Gamble Company", "NYQ", "EQUITY", "Consumer Defensive", "Household & Personal Products", 145.0, 0.16, 0.024, 6_500_000),
+    SampleTicker("KO", "The Coca-Cola Company", "NYQ", "EQUITY", "Consumer Defensive", "Beverages - Non-Alcoholic", 60.0, 0.15, 0.030, 13_000_000),
+    SampleTicker("TSLA", "Tesla, Inc.", "NMS", "EQUITY", "Consumer Cyclical", "Auto Manufacturers", 250.0, 0.55, 0.0, 100_000_000),
+    SampleTicker("BRK-B", "Berkshire Hathaway Inc.", "NYQ", "EQUITY", "Financial Services", "Insurance - Diversified", 320.0, 0.17, 0.0, 3_800_000),
+)
+
+# Splits as (sessions before as_of, ratio). AAPL's lies inside the minute-bar window so
+# that minute data crosses a split day too.
+SPLITS: dict[str, tuple[int, float]] = {"NVDA": (380, 10.0), "TSLA": (600, 3.0), "AAPL": (8, 2.0)}
+
+# Deliberate defects, each a real failure mode of market data. Keys: (ticker, interval,
+# sessions before as_of). The quality gates in dbt must quarantine every one of them.
+DEFECTS: dict[tuple[str, str, int], str] = {
+    ("KO", "1d", 100): "high_below_low",
+    ("XOM", "1d", 200): "non_positive_price",
+    ("JPM", "1m", 3): "negative_volume",
+    ("MSFT", "1m", 2): "close_above_high",
+    ("SPY", "1m", 0): "bar_outside_session",
+    ("GOOGL", "1m", 1): "duplicate_timestamp",
+}
+
+
+def _seed_for(seed: int, *parts: str) -> np.random.Generator:
+    """One independent, reproducible random stream per (seed, ticker, purpose)."""
+    return np.random.default_rng([seed, *(zlib.crc32(p.encode()) for p in parts)])
+
+
+def _empty_history(intraday: bool) -> pd.DataFrame:
+    index = pd.DatetimeIndex([], tz=EXCHANGE_TZ, name="Datetime" if intraday else "Date")
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in YAHOO_COLUMNS}, index=index)
+
+
+class SampleMarket:
+    """The offline market: Yahoo-shaped history and info for the sample universe."""
+
+    def __init__(
+        self,
+        as_of: date,
+        *,
+        daily_years: int = 3,
+        minute_sessions: int = 20,
+        seed: int = 42,
+        defects: bool = True,
+        universe: tuple[SampleTicker, ...] = SAMPLE_UNIVERSE,
+    ) -> None:
+        self.as_of = as_of
+        self.seed = seed
+        self.defects = defects
+        self.universe = {t.symbol: t for t in universe}
+        daily = calendar.sessions(as_of - timedelta(days=round(365.25 * daily_years)), as_of)
+        if len(daily) < minute_sessions:
+            raise ValueError("the daily history must cover the minute-bar sessions")
+        self.daily_sessions = daily
+        self.minute_sessions = daily.tail(minute_sessions).reset_index(drop=True)
+
+    # -- the provider interface -------------------------------------------------------
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self.universe)
+
+    @property
+    def first_minute_session(self) -> date:
+        return self.minute_sessions["session_date"].iloc[0]
+
+    @property
+    def first_daily_session(self) -> date:
+        return self.daily_sessions["session_date"].iloc[0]
+
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        """Bars with start <= exchange-local date < end, like yfinance's history()."""
+        if interval not in ("1d", "1m"):
+            raise ValueError(f"unsupported interval {interval!r}")
+        if ticker not in self.universe:
+            return _empty_history(intraday=interval == "1m")
+        frame = self._minute_frame(ticker) if interval == "1m" else self._daily_frame(ticker)
+        local_dates = frame.index.tz_convert(EXCHANGE_TZ).date
+        return frame[(local_dates >= start) & (local_dates < end)].copy()
+
+    def info(self, ticker: str) -> dict[str, object]:
+        """A subset of yfinance's Ticker.info with the same keys."""
+        spec = self.universe.get(ticker)
+        if spec is None:
+            return {"trailingPegRatio": None}
+        info: dict[str, object] = {
+            "symbol": spec.symbol,
+            "longName": spec.name,
+            "shortName": spec.name[:30],
+            "exchange": spec.exchange,
+            "exchangeTimezoneName": EXCHANGE_TZ,
+            "currency": "USD",
+            "quoteType": spec.quote_type,
+        }
+        if spec.sector:
+            info |= {"sector": spec.sector, "industry": spec.industry}
+        return info
+
+    # -- generation -------------------------------------------------------------------
+
+    @cached_property
+    def _session_minutes(self) -> list[pd.DatetimeIndex]:
+        """Bar-open instants (UTC) of every minute of each minute-bar session."""
+        return [
+            pd.date_range(row.open_at, row.close_at, freq="1min", inclusive="left")
+            for row in self.minute_sessions.itertuples()
+        ]
+
+    def _economic_path(self, spec: SampleTicker) -> dict[str, np.ndarray]:
+        """Split-free daily open/close/high/low/volume before any rollup from minutes."""
+        n = len(self.daily_sessions)
+        rng = _seed_for(self.seed, spec.symbol, "daily")
+        sigma = spec.annual_volatility / np.sqrt(252)
+        log_returns = 0.08 / 252 - sigma**2 / 2 + sigma * rng.standard_normal(n)
+        close = spec.start_price * np.exp(np.cumsum(log_returns))
+        previous_close = np.concatenate([[spec.start_price], close[:-1]])
+        open_ = previous_close * np.exp(0.3 * sigma * rng.standard_normal(n))
+        high = np.maximum(open_, close) * np.exp(np.abs(0.4 * sigma * rng.standard_normal(n)))
+        low = np.minimum(open_, close) * np.exp(-np.abs(0.4 * sigma * rng.standard_normal(n)))
+        volume = spec.average_volume * np.exp(0.3 * rng.standard_normal(n))
+        return {"open": open_, "high": high, "low": low, "close": close, "volume": volume}
+
+    def _split_ratio(self, ticker: str) -> np.ndarray:
+        ratios = np.zeros(len(self.daily_sessions))
+        if ticker in SPLITS:
+            sessions_back, ratio = SPLITS[ticker]
+            ratios[len(ratios) - 1 - sessions_back] = ratio
+        return ratios
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one instance per run; the cache dies with it
+    def _bars(self, ticker: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(daily, minute) frames of one ticker, consistent with each other."""
+        spec = self.universe[ticker]
+        path = self._economic_path(spec)
+        split_ratio = self._split_ratio(ticker)
+        # As traded: every price after a split is divided by the cumulative ratio.
+        cumulative_split = np.cumprod(np.where(split_ratio > 0, split_ratio, 1.0))
+        daily = pd.DataFrame(
+            {
+                "Open": path["open"] / cumulative_split,
+                "High": path["high"] / cumulative_split,
+                "Low": path["low"] / cumulative_split,
+                "Close": path["close"] / cumulative_split,
+                "Volume": path["volume"] * cumulative_split,
+            }
+        )
+        minutes = self._minute_bars(spec, daily.tail(len(self.minute_sessions)))
+        rollup = minutes.groupby("session").agg(
+            Open=("Open", "first"),
+            High=("High", "max"),
+            Low=("Low", "min"),
+            Close=("Close", "last"),
+            Volume=("Volume", "sum"),
+        )
+        first_minute_row = len(daily) - len(self.minute_sessions)
+        daily.iloc[first_minute_row:, :5] = rollup.to_numpy()
+        daily[["Open", "High", "Low", "Close"]] = daily[["Open", "High", "Low", "Close"]].round(4)
+        daily["Volume"] = daily["Volume"].round().astype("int64")
+        daily["Dividends"] = self._dividends(spec, daily["Close"].to_numpy())
+        daily["Stock Splits"] = split_ratio
+        daily["Adj Close"] = daily["Close"] * self._adjustment_multiplier(
+            daily["Close"].to_numpy(), daily["Dividends"].to_numpy(), split_ratio
+        )
+        daily.index = pd.DatetimeIndex(
+            pd.to_datetime(self.daily_sessions["session_date"]), name="Date"
+        ).tz_localize(EXCHANGE_TZ)
+        minute_frame = minutes.drop(columns="session")
+        minute_frame["Adj Close"] = minute_frame["Close"]
+        minute_frame["Dividends"] = 0.0
+        minute_frame["Stock Splits"] = 0.0
+        if self.defects:
+            daily, minute_frame = self._inject_defects(ticker, daily, minute_frame)
+        return daily[YAHOO_COLUMNS], minute_frame[YAHOO_COLUMNS]
+
+    def _daily_frame(self, ticker: str) -> pd.DataFrame:
+        return self._bars(ticker)[0]
+
+    def _minute_frame(self, ticker: str) -> pd.DataFrame:
+        return self._bars(ticker)[1]
+
+    def _minute_bars(self, spec: SampleTicker, days: pd.DataFrame) -> pd.DataFrame:
+        """A Brownian bridge from each session's open to its close, one bar a minute."""
+        rng = _seed_for(self.seed, spec.symbol, "minute")
+        sigma_minute = spec.annual_volatility / np.sqrt(252 * 390)
+        frames = []
+        for session, (minutes, day) in enumerate(
+            zip(self._session_minutes, days.itertuples(), strict=True)
+        ):
+            n = len(minutes)
+            steps = np.arange(1, n + 1) / n
+            walk = np.cumsum(sigma_minute * rng.standard_normal(n))
+            bridge = walk - steps * walk[-1]
+            log_path = np.log(day.Open) + steps * (np.log(day.Close) - np.log(day.Open)) + bridge
+            close = np.round(np.exp(log_path), 4)
+            open_ = np.concatenate([[round(day.Open, 4)], close[:-1]])
+            wiggle = np.abs(0.5 * sigma_minute * rng.standard_normal((2, n)))
+            high = np.round(np.maximum(open_, close) * np.exp(wiggle[0]), 4)
+            low = np.round(np.minimum(open_, close) * np.exp(-wiggle[1]), 4)
+            # U-shaped intraday volume: busy at the open and the close.
+            profile = 1.0 + 2.5 * (np.linspace(-1, 1, n) ** 2)
+            volume = day.Volume * profile / profile.sum() * np.exp(0.4 * rng.standard_normal(n))
+            keep = rng.random(n) > 0.002  # a few minutes with no trade at all
+            keep[0] = True
+            if (spec.symbol, session) == ("IWM", 5):
+                keep[:3] = False  # first trade three minutes after the open
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "session": session,
+                        "Open": open_,
+                        "High": high,
+                        "Low": low,
+                        "Close": close,
+                        "Volume": np.round(volume).astype("int64"),
+                    },
+                    index=minutes,
+                )[keep]
+            )
+        frame = pd.concat(frames)
+        frame.index = frame.index.tz_convert(EXCHANGE_TZ).rename("Datetime")
+        return frame
+
+    def _dividends(self, spec: SampleTicker, close: np.ndarray) -> np.ndarray:
+        dividends = np.zeros(len(close))
+        if spec.dividend_yield <= 0:
+            return dividends
+        offset = zlib.crc32(spec.symbol.encode()) % 63
+        for ex_index in range(max(offset, 1), len(close), 63):
+            dividends[ex_index] = round(close[ex_index - 1] * spec.dividend_yield / 4, 4)
+        return dividends
+
+    @staticmethod
+    def _adjustment_multiplier(
+        close: np.ndarray, dividends: np.ndarray, split_ratio: np.ndarray
+    ) -> np.ndarray:
+        """Yahoo's back-adjustment: each event scales every earlier close."""
+        previous_close = np.concatenate([[close[0]], close[:-1]])
+        event_factor = np.where(split_ratio > 0, 1.0 / np.where(split_ratio > 0, split_ratio, 1.0), 1.0)
+        event_factor = event_factor * (1.0 - dividends / previous_close)
+        # multiplier_i = product of event factors strictly after i
+        after = np.cumprod(event_factor[::-1])[::-1]
+        return np.concatenate([after[1:], [1.0]])
+
+    def _inject_defects(
+        self, ticker: str, daily: pd.DataFrame, minutes: pd.DataFrame
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        for (symbol, interval, sessions_back), defect in DEFECTS.items():
+            if symbol != ticker:
+                continue
+            if interval == "1d":
+                row = daily.index[len(daily) - 1 - sessions_back]
+                if defect == "high_below_low":
+                    daily.loc[row, ["High", "Low"]] = daily.loc[row, ["Low", "High"]].to_numpy()
+                elif defect == "non_positive_price":
+                    daily.loc[row, "Close"] = 0.0
+                continue
+            session = self.minute_sessions.iloc[len(self.minute_sessions) - 1 - sessions_back]
+            local_day = minutes.index.date == session.session_date
+            row = minutes.index[local_day][len(minutes.index[local_day]) // 2]
+            if defect == "negative_volume":
+                minutes.loc[row, "Volume"] = -100
+            elif defect == "close_above_high":
+                minutes.loc[row, "Close"] = round(minutes.loc[row, "High"] * 1.01, 4)
+            elif defect == "bar_outside_session":
+                # Yahoo sometimes sends a bar stamped at the close itself.
+                extra = minutes.iloc[[-1]].copy()
+                extra.index = pd.DatetimeIndex(
+                    [session.close_at], name="Datetime"
+                ).tz_convert(EXCHANGE_TZ)
+                minutes = pd.concat([minutes, extra])
+            elif defect == "duplicate_timestamp":
+                restated = minutes.loc[[row]].copy()
+                restated["Close"] = round(float(restated["Close"].iloc[0]) * 1.001, 4)
+                restated["High"] = max(float(restated["High"].iloc[0]), float(restated["Close"].iloc[0]))
+                minutes = pd.concat([minutes, restated]).sort_index(kind="stable")
+        return daily, minutes

@@ -1,0 +1,131 @@
+"""The seam between the source and Yahoo: one request per call, Yahoo's limits handled here.
+
+`YahooProvider.history` and `.info` are what the dlt source calls; `fetch` (one HTTP
+request through yfinance) is the seam the tests replace with recorded shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+import pandas as pd
+
+from ingest.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+# Yahoo serves 1-minute bars for about the last 30 days, at most ~8 days per request.
+MINUTE_HISTORY_DAYS = 29
+MINUTE_REQUEST_DAYS = 7
+
+
+class ProviderError(Exception):
+    """A request that cannot succeed as asked (for example outside Yahoo's 1m window)."""
+
+
+class MarketDataProvider(Protocol):
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        """Bars with start <= exchange-local date < end, in yfinance's shape."""
+
+    def info(self, ticker: str) -> dict[str, Any]:
+        """Ticker metadata with yfinance's Ticker.info keys."""
+
+
+Fetch = Callable[[str, date, date, str], pd.DataFrame]
+
+
+def yfinance_fetch(ticker: str, start: date, end: date, interval: str) -> pd.DataFrame:
+    """One history request: raw OHLC, adj close and actions, regular hours only."""
+    import yfinance as yf
+
+    return yf.Ticker(ticker).history(
+        start=start.isoformat(),
+        end=end.isoformat(),
+        interval=interval,
+        auto_adjust=False,
+        actions=True,
+        prepost=False,
+        raise_errors=True,
+    )
+
+
+def yfinance_info(ticker: str) -> dict[str, Any]:
+    import yfinance as yf
+
+    return dict(yf.Ticker(ticker).info or {})
+
+
+def minute_windows(start: date, end: date, today: date) -> Iterator[tuple[date, date]]:
+    """Split [start, end) into requests Yahoo accepts; refuse ranges it cannot serve."""
+    earliest = today - timedelta(days=MINUTE_HISTORY_DAYS)
+    if end <= earliest:
+        raise ProviderError(
+            f"1-minute bars exist only for the last {MINUTE_HISTORY_DAYS + 1} days "
+            f"(from {earliest}); asked for {start}..{end - timedelta(days=1)}"
+        )
+    if start < earliest:
+        log.info("1m history starts %s (Yahoo keeps ~30 days); asked from %s", earliest, start)
+        start = earliest
+    while start < end:
+        stop = min(end, start + timedelta(days=MINUTE_REQUEST_DAYS))
+        yield start, stop
+        start = stop
+
+
+def _is_no_data(error: Exception) -> bool:
+    return type(error).__name__ in {"YFPricesMissingError", "YFTzMissingError"}
+
+
+class YahooProvider:
+    """Yahoo Finance through yfinance, every request under the retry policy."""
+
+    def __init__(
+        self,
+        fetch: Fetch = yfinance_fetch,
+        fetch_info: Callable[[str], dict[str, Any]] = yfinance_info,
+        policy: RetryPolicy | None = None,
+        today: date | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._fetch_info = fetch_info
+        self._policy = policy or RetryPolicy()
+        self._today = today
+        self._sleep = sleep
+
+    @property
+    def today(self) -> date:
+        return self._today or datetime.now(UTC).date()
+
+    def _call(self, fn: Callable[[], Any], what: str) -> Any:
+        if self._sleep is None:
+            return self._policy.call(fn, what=what)
+        return self._policy.call(fn, what=what, sleep=self._sleep)
+
+    def _request(self, ticker: str, start: date, end: date, interval: str) -> pd.DataFrame:
+        def fetch() -> pd.DataFrame:
+            try:
+                return self._fetch(ticker, start, end, interval)
+            except Exception as error:
+                if _is_no_data(error):  # an empty answer, not a failure of the request
+                    return pd.DataFrame()
+                raise
+
+        return self._call(fetch, what=f"{ticker} {interval} {start}..{end}")
+
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        if interval == "1m":
+            windows = list(minute_windows(start, end, self.today))
+        else:
+            windows = [(start, end)]
+        frames = [self._request(ticker, s, e, interval) for s, e in windows]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames).sort_index(kind="stable")
+
+    def info(self, ticker: str) -> dict[str, Any]:
+        return self._call(lambda: self._fetch_info(ticker), what=f"{ticker} info")

@@ -1,0 +1,142 @@
+"""The market-data dlt source: bars_1d, bars_1m and tickers, merged on natural keys.
+
+Merge, not append: Yahoo restates bars (late prints, corrections), and a restated bar
+must replace the old one. Each ticker has a watermark in dlt state (the last bar
+loaded); the next run starts `overlap_days` before it so late corrections arrive.
+A ticker that fails is recorded in the run report and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from ingest.audit import RunReport
+from ingest.yfinance import normalize
+from ingest.yfinance.provider import MarketDataProvider
+
+log = logging.getLogger(__name__)
+
+INTERVALS = ("1d", "1m")
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """Which dates to ask for. `end` is inclusive (the last exchange-local day wanted)."""
+
+    end: date
+    start: date | None = None  # an explicit backfill: ignore watermarks
+    daily_backfill_days: int = 5 * 365
+    minute_backfill_days: int = 29
+    overlap_days: int = 5  # > a long weekend: always at least one session again
+    intervals: tuple[str, ...] = INTERVALS
+    with_metadata: bool = True
+
+    def start_for(self, interval: str, watermark: str | None) -> date:
+        if self.start is not None:
+            return self.start
+        if watermark is not None:
+            return datetime.fromisoformat(watermark).date() - timedelta(days=self.overlap_days)
+        depth = self.minute_backfill_days if interval == "1m" else self.daily_backfill_days
+        return self.end - timedelta(days=depth)
+
+
+def _describe(error: Exception) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bars(
+    provider: MarketDataProvider,
+    tickers: list[str],
+    plan: FetchPlan,
+    report: RunReport,
+    interval: str,
+) -> Iterator[pa.Table]:
+    watermarks: dict[str, str] = dlt.current.resource_state().setdefault("watermarks", {})
+    to_batch = normalize.bars_1m if interval == "1m" else normalize.bars_1d
+    key = "ts" if interval == "1m" else "trade_date"
+    for ticker in tickers:
+        start = plan.start_for(interval, watermarks.get(ticker))
+        end_exclusive = plan.end + timedelta(days=1)
+        try:
+            frame = provider.history(ticker, start=start, end=end_exclusive, interval=interval)
+            if frame.empty:
+                report.fail(ticker, f"{interval}: no data returned for {start}..{plan.end} (delisted or wrong symbol?)")
+                continue
+            batch = to_batch(ticker, frame)
+        except Exception as error:  # one ticker never sinks the others
+            report.fail(ticker, f"{interval}: {_describe(error)}")
+            continue
+        column = batch.table.column(key)
+        first, last = column[0].as_py(), column[-1].as_py()
+        report.received(ticker, batch.table.num_rows, batch.duplicates_removed, first, last)
+        previous = watermarks.get(ticker)
+        if previous is None or last.isoformat() > previous:
+            watermarks[ticker] = last.isoformat()
+        log.info("%s %s: %d rows %s..%s", ticker, interval, batch.table.num_rows, first, last)
+        yield batch.table
+
+
+def _ticker_rows(
+    provider: MarketDataProvider, tickers: list[str], report: RunReport
+) -> Iterator[pa.Table]:
+    rows: list[dict[str, Any]] = []
+    for ticker in tickers:
+        try:
+            info = provider.info(ticker)
+        except Exception as error:
+            report.fail(ticker, f"metadata: {_describe(error)}")
+            continue
+        if not info.get("quoteType"):
+            report.fail(ticker, "metadata: Yahoo returned no quote type (unknown symbol?)")
+            continue
+        rows.append(normalize.ticker_row(ticker, info))
+    if rows:
+        report.rows_received += len(rows)
+        yield pa.Table.from_pylist(rows, schema=normalize.TICKERS_SCHEMA)
+
+
+@dlt.source(name="market_data", max_table_nesting=0)
+def market_data(
+    provider: MarketDataProvider,
+    tickers: list[str],
+    plan: FetchPlan,
+    report: RunReport,
+) -> Any:
+    """bars_1d, bars_1m and tickers for `tickers` from `provider`."""
+    resources = []
+    if "1d" in plan.intervals:
+        resources.append(
+            dlt.resource(
+                _bars,
+                name="bars_1d",
+                primary_key=("ticker", "trade_date"),
+                write_disposition="merge",
+            )(provider, tickers, plan, report, "1d")
+        )
+    if "1m" in plan.intervals:
+        resources.append(
+            dlt.resource(
+                _bars,
+                name="bars_1m",
+                primary_key=("ticker", "ts"),
+                write_disposition="merge",
+            )(provider, tickers, plan, report, "1m")
+        )
+    if plan.with_metadata:
+        resources.append(
+            dlt.resource(
+                _ticker_rows,
+                name="tickers",
+                primary_key="ticker",
+                write_disposition="merge",
+            )(provider, tickers, report)
+        )
+    return resources

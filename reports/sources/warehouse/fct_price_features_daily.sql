@@ -1,0 +1,1 @@
+select * from main_marts.fct_price_features_daily

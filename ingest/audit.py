@@ -102,8 +102,9 @@ class RunReport:
 
     def summary(self) -> str:
         failed = ", ".join(f"{t} ({r})" for t, r in sorted(self.tickers_failed.items()))
+        loaded, requested = len(self.tickers_loaded), len(self.tickers_requested)
         return (
-            f"{self.pipeline}: {self.status}; {len(self.tickers_loaded)}/{len(self.tickers_requested)} "
+            f"{self.pipeline}: {self.status}; {loaded}/{requested} "
             f"tickers loaded, {self.rows_received} rows received, {self.rows_written} written, "
             f"{self.duplicates_removed} duplicates removed"
             + (f"; failed: {failed}" if failed else "")

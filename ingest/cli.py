@@ -54,7 +54,9 @@ def read_universe(path: Path) -> list[str]:
         raise ConfigError(f"cannot read tickers file {path}: {error.strerror}") from error
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if lines and "ticker" in lines[0].lower().split(","):
-        tickers = [row["ticker"].strip().upper() for row in csv.DictReader(lines) if row.get("ticker")]
+        tickers = [
+            row["ticker"].strip().upper() for row in csv.DictReader(lines) if row.get("ticker")
+        ]
     else:
         tickers = [line.strip().upper() for line in lines]
     if not tickers:
@@ -71,52 +73,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--warehouse", metavar="PATH",
+        "--warehouse",
+        metavar="PATH",
         help="DuckDB file to load (default: $WAREHOUSE_PATH or data/warehouse.duckdb)",
     )
     common.add_argument(
-        "--target", choices=("dev", "ci", "motherduck"),
+        "--target",
+        choices=("dev", "ci", "motherduck"),
         help="warehouse target as in profiles/profiles.yml (default: $WAREHOUSE_TARGET or dev); "
         "motherduck needs $MOTHERDUCK_TOKEN",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log every ticker and request")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
+    )
 
     sample = sub.add_parser(
-        "sample", parents=[common],
+        "sample",
+        parents=[common],
         help="generate the offline sample (market data and brokerage) and load it",
         description="Generate the deterministic offline sample with Yahoo's shapes and load it "
         "through the same dlt sources as the real data. Same seed and as-of date, same data.",
     )
-    sample.add_argument("--as-of", type=_date, metavar="DATE",
-                        help="last day of the sample world (default: the latest closed NYSE session)")
+    sample.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="last day of the sample world (default: the latest closed NYSE session)",
+    )
     sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
-    sample.add_argument("--tickers", type=_ticker_list, metavar="T1,T2",
-                        help="a subset of the 20 sample tickers (default: all)")
-    sample.add_argument("--daily-years", type=int, default=3, metavar="N",
-                        help="years of daily bars (default: 3)")
-    sample.add_argument("--minute-sessions", type=int, default=20, metavar="N",
-                        help="sessions of 1-minute bars, the latest ones (default: 20)")
-    sample.add_argument("--no-defects", action="store_true",
-                        help="leave out the deliberate bad rows the quality gates must catch")
+    sample.add_argument(
+        "--tickers",
+        type=_ticker_list,
+        metavar="T1,T2",
+        help="a subset of the 20 sample tickers (default: all)",
+    )
+    sample.add_argument(
+        "--daily-years", type=int, default=3, metavar="N", help="years of daily bars (default: 3)"
+    )
+    sample.add_argument(
+        "--minute-sessions",
+        type=int,
+        default=20,
+        metavar="N",
+        help="sessions of 1-minute bars, the latest ones (default: 20)",
+    )
+    sample.add_argument(
+        "--no-defects",
+        action="store_true",
+        help="leave out the deliberate bad rows the quality gates must catch",
+    )
 
     yahoo = sub.add_parser(
-        "yfinance", parents=[common],
+        "yfinance",
+        parents=[common],
         help="load bars and metadata from Yahoo Finance (needs the internet)",
         description="Load daily and 1-minute bars and ticker metadata from Yahoo Finance. "
         "Incremental from each ticker's watermark; --start/--end backfill a range.",
     )
     chosen = yahoo.add_mutually_exclusive_group()
     chosen.add_argument("--tickers", type=_ticker_list, metavar="T1,T2", help="tickers to load")
-    chosen.add_argument("--tickers-file", type=Path, metavar="PATH",
-                        help=f"CSV with a ticker column, or one per line (default: {DEFAULT_UNIVERSE.name})")
-    yahoo.add_argument("--start", type=_date, metavar="DATE", help="backfill from this day (ignores watermarks)")
-    yahoo.add_argument("--end", type=_date, metavar="DATE", help="last day to load (default: today)")
-    yahoo.add_argument("--intervals", type=lambda s: tuple(s.split(",")), default=("1d", "1m"),
-                       metavar="1d,1m", help="bar intervals to load (default: 1d,1m)")
+    chosen.add_argument(
+        "--tickers-file",
+        type=Path,
+        metavar="PATH",
+        help=f"CSV with a ticker column, or one per line (default: {DEFAULT_UNIVERSE.name})",
+    )
+    yahoo.add_argument(
+        "--start", type=_date, metavar="DATE", help="backfill from this day (ignores watermarks)"
+    )
+    yahoo.add_argument(
+        "--end", type=_date, metavar="DATE", help="last day to load (default: today)"
+    )
+    yahoo.add_argument(
+        "--intervals",
+        type=lambda s: tuple(s.split(",")),
+        default=("1d", "1m"),
+        metavar="1d,1m",
+        help="bar intervals to load (default: 1d,1m)",
+    )
 
     sub.add_parser(
-        "check", parents=[common],
+        "check",
+        parents=[common],
         help="check that the warehouse exists and no other process is writing it",
         description="Exit 0 if the warehouse can be opened for writing; otherwise one line "
         "that says why, and exit 1. The Makefile runs it before dbt and the reports build.",
@@ -150,26 +189,49 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
     known = {t.symbol for t in SAMPLE_UNIVERSE}
     unknown = sorted(set(args.tickers or ()) - known)
     if unknown:
-        raise ConfigError(f"not in the sample universe: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    market = SampleMarket(as_of, daily_years=args.daily_years, minute_sessions=args.minute_sessions,
-                          seed=args.seed, defects=not args.no_defects)
+        raise ConfigError(
+            f"not in the sample universe: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    market = SampleMarket(
+        as_of,
+        daily_years=args.daily_years,
+        minute_sessions=args.minute_sessions,
+        seed=args.seed,
+        defects=not args.no_defects,
+    )
     tickers = args.tickers or market.tickers
     plan = FetchPlan(
         end=as_of,
         daily_backfill_days=(as_of - market.first_daily_session).days,
         minute_backfill_days=(as_of - market.first_minute_session).days,
     )
-    print(f"sample as of {as_of}: {len(tickers)} tickers, {len(market.daily_sessions)} daily sessions, "
-          f"{len(market.minute_sessions)} minute sessions -> {warehouse.describe()}", file=sys.stderr)
-    market_report = RunReport(pipeline="sample_market", source="sample", tickers_requested=list(tickers))
-    run_source(warehouse, market_report, market_data(market, list(tickers), plan, market_report),
-               pipeline_name="sample_market", dataset=RAW_YFINANCE)
+    print(
+        f"sample as of {as_of}: {len(tickers)} tickers, "
+        f"{len(market.daily_sessions)} daily sessions, "
+        f"{len(market.minute_sessions)} minute sessions -> {warehouse.describe()}",
+        file=sys.stderr,
+    )
+    market_report = RunReport(
+        pipeline="sample_market", source="sample", tickers_requested=list(tickers)
+    )
+    run_source(
+        warehouse,
+        market_report,
+        market_data(market, list(tickers), plan, market_report),
+        pipeline_name="sample_market",
+        dataset=RAW_YFINANCE,
+    )
 
     brokerage_report = RunReport(pipeline="sample_brokerage", source="sample")
     accounts, transactions = generate_brokerage(market)
     brokerage_report.rows_received = accounts.num_rows + transactions.num_rows
-    run_source(warehouse, brokerage_report, brokerage([accounts], [transactions]),
-               pipeline_name="sample_brokerage", dataset=RAW_BROKERAGE)
+    run_source(
+        warehouse,
+        brokerage_report,
+        brokerage([accounts], [transactions]),
+        pipeline_name="sample_brokerage",
+        dataset=RAW_BROKERAGE,
+    )
     return [market_report, brokerage_report]
 
 
@@ -182,15 +244,22 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
 
     bad = sorted(set(args.intervals) - set(INTERVALS))
     if bad:
-        raise ConfigError(f"unknown interval(s) {', '.join(bad)}: choose from {', '.join(INTERVALS)}")
+        raise ConfigError(
+            f"unknown interval(s) {', '.join(bad)}: choose from {', '.join(INTERVALS)}"
+        )
     tickers = args.tickers or read_universe(args.tickers_file or DEFAULT_UNIVERSE)
     end = args.end or datetime.now(UTC).date()
     if args.start and args.start > end:
         raise ConfigError(f"--start {args.start} is after --end {end}")
     plan = FetchPlan(end=end, start=args.start, intervals=args.intervals)
     report = RunReport(pipeline="yfinance", source="yahoo_finance", tickers_requested=list(tickers))
-    run_source(warehouse, report, market_data(YahooProvider(), tickers, plan, report),
-               pipeline_name="yfinance", dataset=RAW_YFINANCE)
+    run_source(
+        warehouse,
+        report,
+        market_data(YahooProvider(), tickers, plan, report),
+        pipeline_name="yfinance",
+        dataset=RAW_YFINANCE,
+    )
     return [report]
 
 
@@ -211,6 +280,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug or an environment problem: one line, details on -v
+        if args.verbose:
+            raise
+        print(
+            f"error: unexpected {type(error).__name__}: {error} (rerun with -v for details)",
+            file=sys.stderr,
+        )
+        return audit.EXIT_ERROR
     for report in reports:
         print(report.summary(), file=sys.stderr)
     return _worst_exit(reports)

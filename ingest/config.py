@@ -3,14 +3,12 @@
 The same variables drive `profiles/profiles.yml`, so ingest and dbt always agree
 on the warehouse they read and write.
 
-| variable             | meaning                                               | default                      |
-|----------------------|-------------------------------------------------------|------------------------------|
-| WAREHOUSE_TARGET     | dev, ci or motherduck                                 | dev                          |
-| WAREHOUSE_PATH       | DuckDB file for dev and ci                            | <repo>/data/warehouse.duckdb |
-| MOTHERDUCK_DATABASE  | database name for the motherduck target               | market_warehouse             |
-| MOTHERDUCK_TOKEN     | MotherDuck access token (motherduck target only)      | (required there)             |
-| INGEST_PIPELINES_DIR | dlt's local working folder (state is also kept in the | <repo>/data/dlt              |
-|                      | warehouse, so deleting it loses nothing)              |                              |
+- WAREHOUSE_TARGET: dev, ci or motherduck (default dev)
+- WAREHOUSE_PATH: DuckDB file for dev and ci (default <repo>/data/warehouse.duckdb)
+- MOTHERDUCK_DATABASE: database for the motherduck target (default market_warehouse)
+- MOTHERDUCK_TOKEN: MotherDuck access token (required by the motherduck target)
+- INGEST_PIPELINES_DIR: dlt's local working folder (default <repo>/data/dlt); dlt also
+  keeps its state in the warehouse, so deleting the folder loses nothing
 """
 
 from __future__ import annotations
@@ -54,7 +52,9 @@ class Warehouse:
         return str(self.path)
 
 
-def resolve_warehouse(target: str | None = None, path: str | os.PathLike[str] | None = None) -> Warehouse:
+def resolve_warehouse(
+    target: str | None = None, path: str | os.PathLike[str] | None = None
+) -> Warehouse:
     """Build the warehouse settings from explicit arguments, then the environment."""
     target = target or os.environ.get("WAREHOUSE_TARGET") or "dev"
     if target not in TARGETS:

@@ -63,7 +63,11 @@ class RetryPolicy:
                 wait = self.delay(attempt, rng)
                 log.warning(
                     "%s: %s (attempt %d/%d), retrying in %.1fs",
-                    what, error, attempt + 1, self.attempts, wait,
+                    what,
+                    error,
+                    attempt + 1,
+                    self.attempts,
+                    wait,
                 )
                 sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

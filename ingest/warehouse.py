@@ -14,8 +14,10 @@ import duckdb
 from ingest.config import Warehouse
 
 # The DuckDB inside Evidence (1.4) cannot open files written in DuckDB 2.x's newer
-# storage format; the format is fixed when a file is created (shared/EVIDENCE.md).
+# storage format; the format is fixed when a file is created (docs/architecture.md).
 STORAGE_COMPATIBILITY_VERSION = "v1.4.0"
+# The storage version number DuckDB writes in the file header for that format.
+STORAGE_VERSION_NUMBER = 67
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -30,7 +32,9 @@ def describe_lock_error(path: Path, error: Exception) -> str | None:
     if "Could not set lock on file" not in text:
         return None
     holder = _LOCK_HOLDER.search(text)
-    who = f"process {holder['pid']} ({Path(holder['program']).name})" if holder else "another process"
+    who = (
+        f"process {holder['pid']} ({Path(holder['program']).name})" if holder else "another process"
+    )
     return (
         f"warehouse {path} is locked by {who}: DuckDB allows one writer at a time; "
         "wait for that run (ingest, dbt or reports) to finish, then retry"
@@ -46,6 +50,15 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         if message:
             raise WarehouseError(message) from error
         raise WarehouseError(f"cannot open warehouse {path}: {error}") from error
+
+
+def file_storage_version(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (bytes 8-11 'DUCK', 12-19 version)."""
+    with path.open("rb") as f:
+        header = f.read(20)
+    if header[8:12] != b"DUCK":
+        raise WarehouseError(f"{path} is not a DuckDB file")
+    return int.from_bytes(header[12:20], "little")
 
 
 def ensure_file(path: Path) -> bool:

@@ -17,8 +17,13 @@ import pyarrow as pa
 def brokerage(accounts: Iterable[pa.Table], transactions: Iterable[pa.Table]) -> Any:
     """Accounts and transactions from arrow batches in the raw contract's shape."""
     return (
-        dlt.resource(accounts, name="accounts", primary_key="account_id", write_disposition="merge"),
         dlt.resource(
-            transactions, name="transactions", primary_key="transaction_id", write_disposition="merge"
+            accounts, name="accounts", primary_key="account_id", write_disposition="merge"
+        ),
+        dlt.resource(
+            transactions,
+            name="transactions",
+            primary_key="transaction_id",
+            write_disposition="merge",
         ),
     )

@@ -9,7 +9,7 @@ actions. With `defects`, a few rows carry the faults real broker exports have
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -68,10 +68,16 @@ class SampleAccount:
 
 
 SAMPLE_ACCOUNTS = (
-    SampleAccount("ACC-1001", "Individual brokerage", "USD", Decimal("100000"),
-                  ("AAPL", "MSFT", "NVDA", "JPM", "KO", "SPY", "TSLA", "XOM")),
-    SampleAccount("ACC-1002", "Roth IRA", "USD", Decimal("40000"),
-                  ("SPY", "QQQ", "IWM", "XLV", "JNJ", "PG")),
+    SampleAccount(
+        "ACC-1001",
+        "Individual brokerage",
+        "USD",
+        Decimal("100000"),
+        ("AAPL", "MSFT", "NVDA", "JPM", "KO", "SPY", "TSLA", "XOM"),
+    ),
+    SampleAccount(
+        "ACC-1002", "Roth IRA", "USD", Decimal("40000"), ("SPY", "QQQ", "IWM", "XLV", "JNJ", "PG")
+    ),
     SampleAccount("ACC-2001", "EU brokerage", "EUR", Decimal("20000"), ("SPY",)),
 )
 
@@ -89,9 +95,18 @@ class _Ledger:
         self.holdings: dict[str, Decimal] = {}
         self.rows: list[dict[str, object]] = []
 
-    def add(self, executed_at: datetime, action: str, *, ticker: str | None = None,
-            quantity: Decimal | None = None, price: Decimal | None = None,
-            fees: Decimal = Decimal(0), amount: Decimal, currency: str | None = None) -> None:
+    def add(
+        self,
+        executed_at: datetime,
+        action: str,
+        *,
+        ticker: str | None = None,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        fees: Decimal = Decimal(0),
+        amount: Decimal,
+        currency: str | None = None,
+    ) -> None:
         self.rows.append(
             {
                 "transaction_id": f"{self.account.account_id}-{len(self.rows) + 1:05d}",
@@ -112,15 +127,24 @@ def generate_brokerage(market: SampleMarket) -> tuple[pa.Table, pa.Table]:
     """(accounts, transactions) arrow tables in the raw contract's shape."""
     sessions = market.daily_sessions
     daily = {
-        t: market.history(t, start=sessions.session_date.iloc[0], end=market.as_of + timedelta(days=1), interval="1d")
+        t: market.history(
+            t,
+            start=sessions.session_date.iloc[0],
+            end=market.as_of + timedelta(days=1),
+            interval="1d",
+        )
         for t in {t for a in SAMPLE_ACCOUNTS for t in a.universe}
     }
     accounts, transactions = [], []
     for account in SAMPLE_ACCOUNTS:
         opened_at = sessions.open_at.iloc[0].to_pydatetime() - timedelta(days=3)
         accounts.append(
-            {"account_id": account.account_id, "account_name": account.account_name,
-             "base_currency": account.base_currency, "opened_at": opened_at}
+            {
+                "account_id": account.account_id,
+                "account_name": account.account_name,
+                "base_currency": account.base_currency,
+                "opened_at": opened_at,
+            }
         )
         transactions.extend(_account_transactions(market, account, daily))
     if market.defects:
@@ -137,8 +161,9 @@ def _instant_in_session(rng: np.random.Generator, session: pd.Series) -> datetim
     return (session.open_at + offset).to_pydatetime().astimezone(UTC)
 
 
-def _account_transactions(market: SampleMarket, account: SampleAccount,
-                          daily: dict[str, pd.DataFrame]) -> list[dict[str, object]]:
+def _account_transactions(
+    market: SampleMarket, account: SampleAccount, daily: dict[str, pd.DataFrame]
+) -> list[dict[str, object]]:
     rng = _seed_for(market.seed, account.account_id, "transactions")
     ledger = _Ledger(account)
     sessions = market.daily_sessions
@@ -154,8 +179,13 @@ def _account_transactions(market: SampleMarket, account: SampleAccount,
             if bar["Stock Splits"] > 0 and ledger.holdings[ticker] > 0:
                 received = ledger.holdings[ticker] * (Decimal(str(bar["Stock Splits"])) - 1)
                 ledger.holdings[ticker] += received
-                ledger.add(session.open_at.to_pydatetime(), "split", ticker=ticker,
-                           quantity=received, amount=Decimal(0))
+                ledger.add(
+                    session.open_at.to_pydatetime(),
+                    "split",
+                    ticker=ticker,
+                    quantity=received,
+                    amount=Decimal(0),
+                )
             if bar["Dividends"] > 0 and ledger.holdings[ticker] > 0:
                 pending_dividends.append(
                     (i + 10, ticker, ledger.holdings[ticker], Decimal(str(bar["Dividends"])))
@@ -164,8 +194,14 @@ def _account_transactions(market: SampleMarket, account: SampleAccount,
             _, ticker, shares, per_share = due
             amount = _money(shares * per_share)
             ledger.cash += amount
-            ledger.add(_instant_in_session(rng, session), "dividend", ticker=ticker,
-                       quantity=shares, price=per_share, amount=amount)
+            ledger.add(
+                _instant_in_session(rng, session),
+                "dividend",
+                ticker=ticker,
+                quantity=shares,
+                price=per_share,
+                amount=amount,
+            )
             pending_dividends.remove(due)
         if foreign:
             continue
@@ -180,8 +216,15 @@ def _account_transactions(market: SampleMarket, account: SampleAccount,
                 cost = quantity * price + fees
                 ledger.cash -= cost
                 ledger.holdings[ticker] = ledger.holdings.get(ticker, Decimal(0)) + quantity
-                ledger.add(_instant_in_session(rng, session), "buy", ticker=ticker,
-                           quantity=quantity, price=price, fees=fees, amount=-cost)
+                ledger.add(
+                    _instant_in_session(rng, session),
+                    "buy",
+                    ticker=ticker,
+                    quantity=quantity,
+                    price=price,
+                    fees=fees,
+                    amount=-cost,
+                )
         if i % 23 == 11 and ledger.holdings:  # a sell of part (sometimes all) of a holding
             held = sorted(t for t, q in ledger.holdings.items() if q > 0)
             if held:
@@ -189,17 +232,28 @@ def _account_transactions(market: SampleMarket, account: SampleAccount,
                 bar = daily[ticker].iloc[i]
                 price = _money(bar["Low"] + (bar["High"] - bar["Low"]) * rng.uniform(0.1, 0.9))
                 share = 1.0 if rng.random() < 0.2 else rng.uniform(0.2, 0.6)
-                quantity = max(Decimal(1), Decimal(int(ledger.holdings[ticker] * Decimal(str(share)))))
+                quantity = max(
+                    Decimal(1), Decimal(int(ledger.holdings[ticker] * Decimal(str(share))))
+                )
                 quantity = min(quantity, ledger.holdings[ticker])
                 fees = Decimal("1.00")
                 proceeds = quantity * price - fees
                 ledger.cash += proceeds
                 ledger.holdings[ticker] -= quantity
-                ledger.add(_instant_in_session(rng, session), "sell", ticker=ticker,
-                           quantity=quantity, price=price, fees=fees, amount=proceeds)
+                ledger.add(
+                    _instant_in_session(rng, session),
+                    "sell",
+                    ticker=ticker,
+                    quantity=quantity,
+                    price=price,
+                    fees=fees,
+                    amount=proceeds,
+                )
         if i % 252 == 200:
             ledger.cash -= Decimal(25)
-            ledger.add(_instant_in_session(rng, session), "fee", fees=Decimal(25), amount=Decimal(-25))
+            ledger.add(
+                _instant_in_session(rng, session), "fee", fees=Decimal(25), amount=Decimal(-25)
+            )
     if not foreign:
         session = sessions.iloc[-15]
         ledger.cash -= Decimal(1500)
@@ -207,34 +261,73 @@ def _account_transactions(market: SampleMarket, account: SampleAccount,
     return ledger.rows
 
 
-def _defects(market: SampleMarket, daily: dict[str, pd.DataFrame],
-             good: list[dict[str, object]]) -> list[dict[str, object]]:
+def _defects(
+    market: SampleMarket, daily: dict[str, pd.DataFrame], good: list[dict[str, object]]
+) -> list[dict[str, object]]:
     """One row per TRANSACTION_DEFECTS entry, ids prefixed BAD- so tests can find them."""
     sessions = market.daily_sessions
     session = sessions.iloc[-30]
     at = session.open_at.to_pydatetime() + timedelta(hours=2)
     spy = daily["SPY"].iloc[len(sessions) - 30]
     spy_price = _money(spy["Close"])
-    base = {"account_id": "ACC-1001", "executed_at": at, "ticker": "SPY", "action": "buy",
-            "quantity": Decimal(1), "price": spy_price, "fees": Decimal(0),
-            "amount": -spy_price, "currency": "USD"}
-    last_buy = next(r for r in reversed(good) if r["action"] == "buy" and r["account_id"] == "ACC-1001")
+    base = {
+        "account_id": "ACC-1001",
+        "executed_at": at,
+        "ticker": "SPY",
+        "action": "buy",
+        "quantity": Decimal(1),
+        "price": spy_price,
+        "fees": Decimal(0),
+        "amount": -spy_price,
+        "currency": "USD",
+    }
+    last_buy = next(
+        r for r in reversed(good) if r["action"] == "buy" and r["account_id"] == "ACC-1001"
+    )
     tsla_split = next((r for r in good if r["action"] == "split" and r["ticker"] == "TSLA"), None)
     rows = {
         "unknown_action": {"action": "transfer_in"},
         "non_positive_quantity": {"quantity": Decimal(0), "amount": Decimal(0)},
-        "future_timestamp": {"executed_at": datetime.combine(market.as_of + timedelta(days=30), datetime.min.time(), UTC) + timedelta(hours=15)},
+        "future_timestamp": {
+            "executed_at": datetime.combine(
+                market.as_of + timedelta(days=30), datetime.min.time(), UTC
+            )
+            + timedelta(hours=15)
+        },
         "unknown_ticker": {"ticker": "ZZZZ"},
         "currency_mismatch": {"account_id": "ACC-2001"},
-        "oversell": {"action": "sell", "ticker": "QQQ", "quantity": Decimal(1000), "amount": Decimal(1000) * spy_price},
-        "probable_duplicate": {k: last_buy[k] for k in ("ticker", "quantity", "price", "fees", "amount")}
+        "oversell": {
+            "action": "sell",
+            "ticker": "QQQ",
+            "quantity": Decimal(1000),
+            "amount": Decimal(1000) * spy_price,
+        },
+        "probable_duplicate": {
+            k: last_buy[k] for k in ("ticker", "quantity", "price", "fees", "amount")
+        }
         | {"executed_at": last_buy["executed_at"] + timedelta(minutes=2)},
-        "price_outside_range": {"price": _money(spy["High"] * 1.2), "amount": -_money(spy["High"] * 1.2)},
+        "price_outside_range": {
+            "price": _money(spy["High"] * 1.2),
+            "amount": -_money(spy["High"] * 1.2),
+        },
         "outside_session": {"executed_at": at.replace(hour=2, minute=0)},
         "split_disagrees": (
-            {"action": "split", "ticker": "TSLA", "quantity": tsla_split["quantity"] / 2,
-             "price": None, "executed_at": tsla_split["executed_at"] + timedelta(minutes=1), "amount": Decimal(0)}
-            if tsla_split else {"action": "split", "ticker": "TSLA", "quantity": Decimal(5), "price": None, "amount": Decimal(0)}
+            {
+                "action": "split",
+                "ticker": "TSLA",
+                "quantity": tsla_split["quantity"] / 2,
+                "price": None,
+                "executed_at": tsla_split["executed_at"] + timedelta(minutes=1),
+                "amount": Decimal(0),
+            }
+            if tsla_split
+            else {
+                "action": "split",
+                "ticker": "TSLA",
+                "quantity": Decimal(5),
+                "price": None,
+                "amount": Decimal(0),
+            }
         ),
     }
     return [base | {"transaction_id": f"BAD-{name}"} | change for name, change in rows.items()]

@@ -46,6 +46,7 @@ class SampleTicker:
     average_volume: int
 
 
+# fmt: off
 SAMPLE_UNIVERSE: tuple[SampleTicker, ...] = (
     SampleTicker("SPY", "SPDR S&P 500 ETF Trust", "PCX", "ETF", None, None, 420.0, 0.16, 0.013, 70_000_000),
     SampleTicker("QQQ", "Invesco QQQ Trust, Series 1", "NMS", "ETF", None, None, 350.0, 0.21, 0.006, 45_000_000),
@@ -68,6 +69,7 @@ SAMPLE_UNIVERSE: tuple[SampleTicker, ...] = (
     SampleTicker("TSLA", "Tesla, Inc.", "NMS", "EQUITY", "Consumer Cyclical", "Auto Manufacturers", 250.0, 0.55, 0.0, 100_000_000),
     SampleTicker("BRK-B", "Berkshire Hathaway Inc.", "NYQ", "EQUITY", "Financial Services", "Insurance - Diversified", 320.0, 0.17, 0.0, 3_800_000),
 )
+# fmt: on
 
 # Splits as (sessions before as_of, ratio). AAPL's lies inside the minute-bar window so
 # that minute data crosses a split day too.
@@ -186,8 +188,8 @@ class SampleMarket:
 
     def _split_ratio(self, ticker: str) -> np.ndarray:
         ratios = np.zeros(len(self.daily_sessions))
-        if ticker in SPLITS:
-            sessions_back, ratio = SPLITS[ticker]
+        sessions_back, ratio = SPLITS.get(ticker, (len(ratios), 0.0))
+        if sessions_back < len(ratios):  # a short sample may start after the split
             ratios[len(ratios) - 1 - sessions_back] = ratio
         return ratios
 
@@ -299,7 +301,9 @@ class SampleMarket:
     ) -> np.ndarray:
         """Yahoo's back-adjustment: each event scales every earlier close."""
         previous_close = np.concatenate([[close[0]], close[:-1]])
-        event_factor = np.where(split_ratio > 0, 1.0 / np.where(split_ratio > 0, split_ratio, 1.0), 1.0)
+        event_factor = np.where(
+            split_ratio > 0, 1.0 / np.where(split_ratio > 0, split_ratio, 1.0), 1.0
+        )
         event_factor = event_factor * (1.0 - dividends / previous_close)
         # multiplier_i = product of event factors strictly after i
         after = np.cumprod(event_factor[::-1])[::-1]
@@ -309,7 +313,8 @@ class SampleMarket:
         self, ticker: str, daily: pd.DataFrame, minutes: pd.DataFrame
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         for (symbol, interval, sessions_back), defect in DEFECTS.items():
-            if symbol != ticker:
+            sessions = len(daily) if interval == "1d" else len(self.minute_sessions)
+            if symbol != ticker or sessions_back >= sessions:
                 continue
             if interval == "1d":
                 row = daily.index[len(daily) - 1 - sessions_back]
@@ -328,13 +333,15 @@ class SampleMarket:
             elif defect == "bar_outside_session":
                 # Yahoo sometimes sends a bar stamped at the close itself.
                 extra = minutes.iloc[[-1]].copy()
-                extra.index = pd.DatetimeIndex(
-                    [session.close_at], name="Datetime"
-                ).tz_convert(EXCHANGE_TZ)
+                extra.index = pd.DatetimeIndex([session.close_at], name="Datetime").tz_convert(
+                    EXCHANGE_TZ
+                )
                 minutes = pd.concat([minutes, extra])
             elif defect == "duplicate_timestamp":
                 restated = minutes.loc[[row]].copy()
                 restated["Close"] = round(float(restated["Close"].iloc[0]) * 1.001, 4)
-                restated["High"] = max(float(restated["High"].iloc[0]), float(restated["Close"].iloc[0]))
+                restated["High"] = max(
+                    float(restated["High"].iloc[0]), float(restated["Close"].iloc[0])
+                )
                 minutes = pd.concat([minutes, restated]).sort_index(kind="stable")
         return daily, minutes

@@ -68,7 +68,11 @@ def _bars(
         try:
             frame = provider.history(ticker, start=start, end=end_exclusive, interval=interval)
             if frame.empty:
-                report.fail(ticker, f"{interval}: no data returned for {start}..{plan.end} (delisted or wrong symbol?)")
+                report.fail(
+                    ticker,
+                    f"{interval}: no data returned for {start}..{plan.end} "
+                    "(delisted or wrong symbol?)",
+                )
                 continue
             batch = to_batch(ticker, frame)
         except Exception as error:  # one ticker never sinks the others

@@ -1,19 +1,28 @@
 -- Nothing is silently dropped: per ticker and day, raw rows = clean (in the mart) + rejected.
 -- Returns the (ticker, trade_date) pairs where the counts disagree.
 with raw_rows as (
-    select ticker, trade_date, count(*) as n_raw
+    select
+        ticker,
+        trade_date,
+        count(*) as n_raw
     from {{ source('yfinance', 'bars_1d') }}
     group by ticker, trade_date
 ),
 
 clean_rows as (
-    select ticker, trade_date, count(*) as n_clean
+    select
+        ticker,
+        trade_date,
+        count(*) as n_clean
     from {{ ref('fct_price_features_daily') }}
     group by ticker, trade_date
 ),
 
 rejected_rows as (
-    select ticker, trade_date, count(*) as n_rejected
+    select
+        ticker,
+        trade_date,
+        count(*) as n_rejected
     from {{ ref('int_bars_1d_validated') }}
     where reject_reason is not null
     group by ticker, trade_date
@@ -26,6 +35,8 @@ select
     coalesce(clean_rows.n_clean, 0) as n_clean,
     coalesce(rejected_rows.n_rejected, 0) as n_rejected
 from raw_rows
-left join clean_rows using (ticker, trade_date)
-left join rejected_rows using (ticker, trade_date)
+left join clean_rows
+    on raw_rows.ticker = clean_rows.ticker and raw_rows.trade_date = clean_rows.trade_date
+left join rejected_rows
+    on raw_rows.ticker = rejected_rows.ticker and raw_rows.trade_date = rejected_rows.trade_date
 where raw_rows.n_raw != coalesce(clean_rows.n_clean, 0) + coalesce(rejected_rows.n_rejected, 0)

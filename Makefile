@@ -1,0 +1,111 @@
+# The front door. `make` lists the targets; every target that needs the Python or npm
+# environment depends on `setup`, which is quick when nothing changed.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+DBT := $(VENV)/bin/dbt
+
+# dbt always finds the project's profiles and project: nobody types --profiles-dir.
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
+export DO_NOT_TRACK := 1
+export WAREHOUSE_TARGET ?= dev
+export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
+# The Evidence app reads the same warehouse file (reports/sources/warehouse/connection.yaml).
+export EVIDENCE_SOURCE__warehouse__filename := $(WAREHOUSE_PATH)
+
+# The test warehouse: a fixed sample (pinned as-of date) so test runs are reproducible.
+TEST_WAREHOUSE := $(CURDIR)/data/ci/warehouse.duckdb
+TEST_AS_OF := 2026-11-20
+DOCS_PORT ?= 8080
+REPORTS_PORT ?= 4173
+
+.PHONY: help setup demo ingest ingest-sample build test lint docs docs-serve reports \
+	reports-dev reports-serve freshness check-warehouse lock clean clean-all
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(VENV)/.installed reports/node_modules/.installed ## create .venv and install Python and npm dependencies (idempotent)
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+reports/node_modules/.installed: reports/package.json reports/package-lock.json reports/scripts/patch-universal-sql.cjs
+	cd reports && npm ci --no-audit --no-fund
+	@touch $@
+
+demo: setup ## the whole job on the offline sample: generate -> load -> dbt build -> reports build
+	@$(MAKE) ingest-sample
+	@$(MAKE) build
+	@$(MAKE) reports
+	@echo
+	@echo "Demo done."
+	@echo "  warehouse : $(WAREHOUSE_PATH) ($$(du -h $(WAREHOUSE_PATH) | cut -f1))"
+	@echo "  query it  : $(VENV)/bin/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE_PATH)', read_only=True).sql('select * from marts.fct_price_features_daily limit 5'))\""
+	@echo "  reports   : make reports-serve  -> http://127.0.0.1:$(REPORTS_PORT)/  (static build in reports/build)"
+	@echo "  docs      : make docs-serve     -> http://127.0.0.1:$(DOCS_PORT)/   (dbt lineage catalog)"
+
+ingest: setup ## daily load from Yahoo Finance, default universe (needs the internet)
+	$(PY) -m ingest yfinance
+
+ingest-sample: setup ## generate the offline sample and load it into the warehouse
+	$(PY) -m ingest sample
+
+check-warehouse: setup
+	@$(PY) -m ingest check
+
+build: check-warehouse ## dbt build (models + tests) on the warehouse
+	$(DBT) build
+
+freshness: check-warehouse ## dbt source freshness on the warehouse
+	$(DBT) source freshness
+
+test: setup ## lint, unit and end-to-end tests, then dbt build on a fresh test warehouse
+	@$(MAKE) lint
+	cd reports && node --test scripts/
+	$(PY) -m pytest
+	rm -rf $(dir $(TEST_WAREHOUSE))
+	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(PY) -m ingest sample --as-of $(TEST_AS_OF)
+	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
+
+lint: setup ## ruff (Python) and sqlfluff (dbt models)
+	$(VENV)/bin/ruff check ingest tests
+	$(VENV)/bin/ruff format --check ingest tests
+	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests/singular
+
+docs: check-warehouse ## dbt docs generate (the lineage catalog)
+	$(DBT) docs generate
+
+docs-serve: docs ## serve the dbt docs on 127.0.0.1:$(DOCS_PORT)
+	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+reports: check-warehouse ## build the Evidence reports as a static site (fails on any query error)
+	cd reports && bash scripts/build.sh
+
+reports-dev: check-warehouse ## Evidence dev server with live reload
+	cd reports && npm run sources && npm run dev -- --host 127.0.0.1
+
+reports-serve: ## serve the static reports build on 127.0.0.1:$(REPORTS_PORT)
+	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }
+	$(PYTHON) -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory reports/build
+
+lock: ## re-resolve Python dependencies and rewrite requirements.lock
+	rm -rf /tmp/market-warehouse-lock && $(PYTHON) -m venv /tmp/market-warehouse-lock
+	/tmp/market-warehouse-lock/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	{ echo "# Exact versions of every Python package, resolved on Python 3.11 / Linux x86_64."; \
+	  echo "# Used as pip constraints by 'make setup'; regenerate with 'make lock'."; \
+	  /tmp/market-warehouse-lock/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
+
+clean: ## remove generated data and build outputs (keeps .venv and node_modules)
+	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/.evidence/template/static/data reports/build.log
+
+clean-all: clean ## also remove .venv and reports/node_modules
+	rm -rf $(VENV) reports/node_modules

@@ -1,0 +1,116 @@
+"""The command line: help everywhere, one-line errors and distinct exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.cli import main, read_universe
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["sample"], ["yfinance"], ["check"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "usage:" in result.stdout
+
+
+def test_unknown_option_is_one_line_and_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--bogus"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "unrecognized arguments: --bogus" in err
+
+
+def test_bad_date_is_one_line(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["yfinance", "--start", "yesterday"])
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_motherduck_without_token_is_a_clear_error(capsys) -> None:
+    assert main(["check", "--target", "motherduck"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the motherduck target needs a token")
+    assert len(err.splitlines()) == 1
+
+
+def test_check_on_a_missing_warehouse(tmp_path, capsys) -> None:
+    assert main(["check", "--warehouse", str(tmp_path / "none.duckdb")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "does not exist" in err and "make ingest-sample" in err
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_locked_warehouse_names_the_holder(tmp_path) -> None:
+    path = tmp_path / "locked.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys, time
+                con = duckdb.connect({str(path)!r})
+                print("locked", flush=True)
+                time.sleep(60)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        result = run_cli("sample", "--warehouse", str(path), "--tickers", "SPY")
+        assert time.monotonic() - started < 60
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    err = result.stderr.strip()
+    assert err == err.splitlines()[0], "expected one line, got a traceback"
+    assert f"is locked by process {holder.pid}" in err
+
+
+def test_unknown_sample_ticker_is_refused(capsys) -> None:
+    assert main(["sample", "--tickers", "SPY,NOPE"]) == 1
+    assert "not in the sample universe: NOPE" in capsys.readouterr().err
+
+
+def test_read_universe_accepts_csv_or_plain_lines(tmp_path) -> None:
+    csv_file = tmp_path / "u.csv"
+    csv_file.write_text("ticker,kind\nspy,etf\nAAPL,stock\nSPY,etf\n")
+    plain = tmp_path / "u.txt"
+    plain.write_text("# my list\nMSFT\n\nko\n")
+    assert read_universe(csv_file) == ["SPY", "AAPL"]
+    assert read_universe(plain) == ["MSFT", "KO"]
+
+
+def test_shipped_universe_has_100_to_200_tickers_with_spy() -> None:
+    tickers = read_universe(REPO / "ingest" / "data" / "universe.csv")
+    assert 100 <= len(tickers) <= 200
+    assert {"SPY", "QQQ", "IWM", "XLK"} <= set(tickers)

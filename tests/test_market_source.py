@@ -1,0 +1,105 @@
+"""The market source with a fake provider: failures isolated, restatements merged, audited."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from ingest.audit import EXIT_NOTHING_LOADED, EXIT_OK, EXIT_PARTIAL, RunReport
+from ingest.config import RAW_YFINANCE, resolve_warehouse
+from ingest.runner import run_source
+from ingest.yfinance.source import FetchPlan, market_data
+
+DAYS = ["2025-12-01", "2025-12-02", "2025-12-03"]
+
+
+class FakeProvider:
+    """Daily bars for GOOD; BROKEN raises; EMPTY has no data; closes can be restated."""
+
+    def __init__(self, close: float = 10.0) -> None:
+        self.close = close
+        self.requests: list[tuple[str, date, date]] = []
+
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        self.requests.append((ticker, start, end))
+        if ticker == "BROKEN":
+            raise RuntimeError("HTTP 500 from the provider, three times")
+        if ticker == "EMPTY":
+            return pd.DataFrame()
+        index = pd.DatetimeIndex(DAYS, name="Date").tz_localize("America/New_York")
+        local = index.date
+        keep = (local >= start) & (local < end)
+        n = len(DAYS)
+        frame = pd.DataFrame(
+            {
+                "Open": [10.0] * n,
+                "High": [12.0] * n,
+                "Low": [9.0] * n,
+                "Close": [10.0, 11.0, self.close],
+                "Adj Close": [10.0, 11.0, self.close],
+                "Volume": [100] * n,
+                "Dividends": [0.0] * n,
+                "Stock Splits": [0.0] * n,
+            },
+            index=index,
+        )
+        return frame[keep]
+
+    def info(self, ticker: str) -> dict[str, str]:
+        return {"quoteType": "EQUITY", "longName": ticker, "currency": "USD"}
+
+
+def load(provider: FakeProvider, tickers: list[str]) -> RunReport:
+    warehouse = resolve_warehouse()
+    report = RunReport(pipeline="test_market", source="fake", tickers_requested=tickers)
+    plan = FetchPlan(end=date(2025, 12, 3), intervals=("1d",), daily_backfill_days=10)
+    source = market_data(provider, tickers, plan, report)
+    return run_source(warehouse, report, source, pipeline_name="test_market", dataset=RAW_YFINANCE)
+
+
+def query(sql: str) -> list[tuple]:
+    with duckdb.connect(str(resolve_warehouse().path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_failed_ticker_never_sinks_the_others() -> None:
+    report = load(FakeProvider(), ["GOOD", "BROKEN", "EMPTY"])
+    assert report.status == "partial"
+    assert report.exit_code == EXIT_PARTIAL
+    assert query("select ticker, count(*) from raw_yfinance.bars_1d group by 1") == [("GOOD", 3)]
+    ((status, failed, loaded),) = query(
+        "select status, tickers_failed, tickers_loaded from raw_ingest.runs"
+    )
+    assert status == "partial" and loaded == 1
+    reasons = {f["ticker"]: f["reason"] for f in json.loads(failed)}
+    assert set(reasons) == {"BROKEN", "EMPTY"}
+    assert "HTTP 500" in reasons["BROKEN"]
+    assert "no data returned" in reasons["EMPTY"]
+
+
+def test_nothing_loaded_has_its_own_exit_code() -> None:
+    report = load(FakeProvider(), ["BROKEN"])
+    assert report.exit_code == EXIT_NOTHING_LOADED
+    assert query("select status from raw_ingest.runs") == [("failed",)]
+
+
+def test_a_restated_bar_replaces_the_old_one_and_runs_are_audited() -> None:
+    assert load(FakeProvider(close=10.5), ["GOOD"]).exit_code == EXIT_OK
+    assert load(FakeProvider(close=10.75), ["GOOD"]).exit_code == EXIT_OK
+    rows = query("select trade_date, close from raw_yfinance.bars_1d order by 1")
+    assert [r[1] for r in rows] == [10.0, 11.0, 10.75]
+    assert query("select count(*) from raw_ingest.runs") == [(2,)]
+
+
+def test_the_second_run_starts_from_the_watermark_minus_the_overlap() -> None:
+    first, second = FakeProvider(), FakeProvider()
+    load(first, ["GOOD"])
+    load(second, ["GOOD"])
+    # First run: the backfill depth (10 days before the end). Second run: the watermark
+    # (2025-12-03, the last bar loaded) minus the 5-day overlap. End is exclusive.
+    assert first.requests == [("GOOD", date(2025, 11, 23), date(2025, 12, 4))]
+    assert second.requests == [("GOOD", date(2025, 11, 28), date(2025, 12, 4))]
+    assert query("select count(*) from raw_yfinance.bars_1d") == [(3,)]

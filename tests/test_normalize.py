@@ -1,0 +1,99 @@
+"""Yahoo frames -> raw contract: names, types, UTC; in-response duplicates counted."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from ingest.yfinance import normalize
+
+
+def yahoo_frame(index: list[str], tz: str = "America/New_York", **overrides) -> pd.DataFrame:
+    n = len(index)
+    columns = {
+        "Open": [10.0] * n,
+        "High": [11.0] * n,
+        "Low": [9.0] * n,
+        "Close": [10.5] * n,
+        "Adj Close": [10.4] * n,
+        "Volume": [1000] * n,
+        "Dividends": [0.0] * n,
+        "Stock Splits": [0.0] * n,
+    } | overrides
+    return pd.DataFrame(columns, index=pd.DatetimeIndex(index, name="Datetime").tz_localize(tz))
+
+
+def test_minute_bars_are_converted_to_utc() -> None:
+    frame = yahoo_frame(["2025-07-01 09:30", "2025-12-01 09:30"])  # EDT, then EST
+    table = normalize.bars_1m("SPY", frame).table
+    assert table.schema == normalize.BARS_1M_SCHEMA
+    ts = table.column("ts").to_pylist()
+    assert [t.hour for t in ts] == [13, 14]
+    assert str(ts[0].tzinfo) == "UTC"
+
+
+def test_repeated_timestamp_keeps_the_last_and_is_counted() -> None:
+    frame = yahoo_frame(
+        ["2025-12-01 09:30", "2025-12-01 09:31", "2025-12-01 09:31"], Close=[1.0, 2.0, 3.0]
+    )
+    batch = normalize.bars_1m("SPY", frame)
+    assert batch.rows_received == 3
+    assert batch.duplicates_removed == 1
+    assert batch.table.column("close").to_pylist() == [1.0, 3.0]
+
+
+def test_daily_bars_keep_the_exchange_local_date_and_actions() -> None:
+    frame = yahoo_frame(["2024-06-07", "2024-06-10"], **{"Stock Splits": [0.0, 10.0]})
+    table = normalize.bars_1d("NVDA", frame).table
+    assert table.schema == normalize.BARS_1D_SCHEMA
+    assert table.column("trade_date").to_pylist() == [date(2024, 6, 7), date(2024, 6, 10)]
+    assert table.column("stock_splits").to_pylist() == [0.0, 10.0]
+    assert table.column("adj_close").to_pylist() == [10.4, 10.4]
+
+
+def test_missing_values_stay_null_for_dbt_to_judge() -> None:
+    frame = yahoo_frame(["2025-12-01 09:30"], Close=[np.nan], Volume=[np.nan])
+    table = normalize.bars_1m("SPY", frame).table
+    assert table.column("close").to_pylist() == [None]
+    assert table.column("volume").to_pylist() == [None]
+    assert table.column("volume").type == pa.int64()
+
+
+def test_daily_frame_without_actions_defaults_to_no_action() -> None:
+    frame = yahoo_frame(["2025-12-01"]).drop(columns=["Dividends", "Stock Splits", "Adj Close"])
+    table = normalize.bars_1d("SPY", frame).table
+    assert table.column("dividends").to_pylist() == [0.0]
+    assert table.column("stock_splits").to_pylist() == [0.0]
+    assert table.column("adj_close").to_pylist() == [None]
+
+
+def test_a_tz_naive_index_is_refused() -> None:
+    frame = pd.DataFrame({"Open": [1.0]}, index=pd.DatetimeIndex([datetime(2025, 1, 2)]))
+    with pytest.raises(ValueError, match="tz-aware"):
+        normalize.bars_1d("SPY", frame)
+
+
+def test_ticker_row_maps_yahoo_info_keys() -> None:
+    info = {
+        "longName": "Apple Inc.",
+        "exchange": "NMS",
+        "exchangeTimezoneName": "America/New_York",
+        "currency": "USD",
+        "quoteType": "EQUITY",
+        "sector": "Technology",
+        "industry": "Consumer Electronics",
+    }
+    assert normalize.ticker_row("AAPL", info) == {
+        "ticker": "AAPL",
+        "name": "Apple Inc.",
+        "exchange": "NMS",
+        "exchange_timezone": "America/New_York",
+        "currency": "USD",
+        "quote_type": "EQUITY",
+        "sector": "Technology",
+        "industry": "Consumer Electronics",
+    }

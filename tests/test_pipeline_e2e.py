@@ -83,14 +83,20 @@ def test_every_run_is_audited(warehouse) -> None:
     assert rows[2][2] < rows[0][2], "the second market run should start from the watermarks"
 
 
+def column_types(warehouse: dict[str, object], schema: str, table: str) -> dict[str, str]:
+    query = (
+        "select column_name, data_type from information_schema.columns "
+        f"where table_schema = '{schema}' and table_name = '{table}'"
+    )
+    return dict(sql(warehouse, query))
+
+
 def test_raw_tables_follow_the_contract(warehouse) -> None:
-    types = dict(sql(warehouse, "select column_name, data_type from information_schema.columns "
-                                "where table_schema = 'raw_yfinance' and table_name = 'bars_1m'"))  # fmt: skip
+    types = column_types(warehouse, "raw_yfinance", "bars_1m")
     assert types["ts"] == "TIMESTAMP WITH TIME ZONE"
     assert types["volume"] == "BIGINT" and types["close"] == "DOUBLE"
     assert "_dlt_load_id" in types
-    money = dict(sql(warehouse, "select column_name, data_type from information_schema.columns "
-                                "where table_schema = 'raw_brokerage' and table_name = 'transactions'"))  # fmt: skip
+    money = column_types(warehouse, "raw_brokerage", "transactions")
     assert money["quantity"] == "DECIMAL(18,6)" and money["fees"] == "DECIMAL(18,4)"
     assert sql(
         warehouse, "select count(*) - count(distinct (ticker, ts)) from raw_yfinance.bars_1m"
@@ -98,8 +104,13 @@ def test_raw_tables_follow_the_contract(warehouse) -> None:
 
 
 def test_bad_daily_bars_are_quarantined_with_a_reason(warehouse) -> None:
-    rejected = dict(sql(warehouse, "select ticker, reject_reason from intermediate.int_bars_1d_validated "
-                                   "where reject_reason is not null"))  # fmt: skip
+    rejected = dict(
+        sql(
+            warehouse,
+            "select ticker, reject_reason from intermediate.int_bars_1d_validated "
+            "where reject_reason is not null",
+        )
+    )
     assert rejected == {"KO": "high_below_low", "XOM": "non_positive_price"}
     raw = sql(warehouse, "select count(*) from raw_yfinance.bars_1d")[0][0]
     mart = sql(warehouse, "select count(*) from marts.fct_price_features_daily")[0][0]
@@ -112,7 +123,7 @@ def test_mart_features_match_a_direct_computation(warehouse) -> None:
             select ticker, trade_date,
                    avg(adj_close) over w as sma,
                    count(*) over w as n,
-                   adj_close / lag(adj_close) over (partition by ticker order by trade_date) - 1 as r
+                   adj_close / lag(adj_close) over (order by trade_date) - 1 as r
             from raw_yfinance.bars_1d
             where ticker = 'SPY'
             window w as (partition by ticker order by trade_date rows 19 preceding)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date
 
@@ -87,7 +88,7 @@ def test_minute_ranges_are_chunked_into_requests_yahoo_accepts() -> None:
     assert windows[0][0] == date(2025, 12, 5)
     assert windows[-1][1] == date(2026, 1, 1)
     assert all((stop - start).days <= 7 for start, stop in windows)
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))
 
 
 def test_minute_range_before_the_window_is_clamped_or_refused() -> None:

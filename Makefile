@@ -16,8 +16,9 @@ export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export WAREHOUSE_TARGET ?= dev
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
-# The Evidence app reads the same warehouse file (reports/sources/warehouse/connection.yaml).
-export EVIDENCE_SOURCE__warehouse__filename := $(WAREHOUSE_PATH)
+# The Evidence app reads the same warehouse file. @evidence-dev/duckdb joins the value onto
+# reports/sources/warehouse/, so it must be relative to that folder.
+export EVIDENCE_SOURCE__warehouse__filename := $(shell realpath -m --relative-to=$(CURDIR)/reports/sources/warehouse $(WAREHOUSE_PATH))
 
 # The test warehouse: a fixed sample (pinned as-of date) so test runs are reproducible.
 TEST_WAREHOUSE := $(CURDIR)/data/ci/warehouse.duckdb

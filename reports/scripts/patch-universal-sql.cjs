@@ -18,6 +18,7 @@
  * Each installed file is identified by its sha256:
  *   - the pristine 3.0.1 content -> replaced by the patched copy;
  *   - the patched content        -> left alone (so a second run changes nothing);
+ *   - an earlier version of this patch (it starts with PATCHED_MARKER) -> replaced;
  *   - anything else              -> refuse, loudly, and exit non-zero.
  * The package.json version must be exactly 3.0.1.
  * Whole files with pinned hashes rather than string replacements with anchors: the hash
@@ -42,6 +43,8 @@ const PACKAGE_NAME = '@evidence-dev/universal-sql';
 const EXPECTED_VERSION = '3.0.1';
 const PATCHED_DIR = path.join(__dirname, 'universal-sql-patch', 'patched');
 const DEFAULT_PACKAGE_DIR = path.join(__dirname, '..', 'node_modules', PACKAGE_NAME);
+/** First line of every patched file. */
+const PATCHED_MARKER = '// PATCHED by reports/scripts/patch-universal-sql.cjs';
 
 /** sha256 of each file as published in @evidence-dev/universal-sql 3.0.1 */
 const ORIGINAL_SHA256 = {
@@ -81,14 +84,20 @@ function patchUniversalSql(packageDir, log = console.log) {
 	for (const [relativePath, originalSha] of Object.entries(ORIGINAL_SHA256)) {
 		const target = path.join(packageDir, relativePath);
 		const patched = fs.readFileSync(path.join(PATCHED_DIR, relativePath));
-		let currentSha;
+		if (!patched.toString('utf8').startsWith(PATCHED_MARKER)) {
+			throw new PatchError(`${path.join(PATCHED_DIR, relativePath)} lacks the line ${PATCHED_MARKER}`);
+		}
+		let current;
 		try {
-			currentSha = sha256(fs.readFileSync(target));
+			current = fs.readFileSync(target);
 		} catch (e) {
 			throw new PatchError(`cannot read ${target} (${e.message})`);
 		}
+		const currentSha = sha256(current);
 		if (currentSha === sha256(patched)) alreadyPatched.push(relativePath);
 		else if (currentSha === originalSha) toPatch.push({ relativePath, target, patched });
+		else if (current.toString('utf8').startsWith(PATCHED_MARKER))
+			toPatch.push({ relativePath, target, patched }); // our patch, an earlier version
 		else
 			throw new PatchError(
 				`${target} is neither the published ${EXPECTED_VERSION} file nor the patched one ` +

@@ -77,6 +77,17 @@ test('finishes a partly patched copy', (t) => {
 	for (const file of FILES) assert.equal(sha256(path.join(dir, file)), sha256(path.join(PATCHED_DIR, file)));
 });
 
+test('replaces an earlier version of the patch', (t) => {
+	const dir = pristinePackage();
+	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+	const older = fs.readFileSync(path.join(PATCHED_DIR, FILES[1]), 'utf8').replace('quoteIdentifier', 'quoteName');
+	fs.writeFileSync(path.join(dir, FILES[1]), older);
+
+	const result = runPatch(dir);
+	assert.equal(result.status, 0, result.stderr);
+	for (const file of FILES) assert.equal(sha256(path.join(dir, file)), sha256(path.join(PATCHED_DIR, file)));
+});
+
 test('refuses another version, loudly, and touches nothing', (t) => {
 	const dir = pristinePackage('3.0.2');
 	t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -146,7 +157,10 @@ test(
 			await setParquetURLs({ src: [path.join(work, 'out', 'src/prices/prices.parquet')] });
 			const result = query('select *, typeof(trade_date) as date_type from src.prices order by trade_date');
 			const settings = query("select current_setting('autoload_known_extensions') as autoload");
-			console.log(JSON.stringify({ rowCount, rows: result, types: result._evidenceColumnTypes, settings }));
+			const rowsOut = result.map((r) => [
+				r.ticker, new Date(r.trade_date).toISOString(), r.close, r.is_up, r.date_type
+			]);
+			console.log(JSON.stringify({ rowCount, rows: rowsOut, types: result._evidenceColumnTypes, settings }));
 		`;
 		const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
 			cwd: REPORTS_DIR,
@@ -158,7 +172,7 @@ test(
 		const out = JSON.parse(child.stdout.trim().split('\n').at(-1));
 		assert.equal(out.rowCount, 3);
 		assert.deepEqual(
-			out.rows.map((r) => [r.ticker, r.trade_date, r.close, r.is_up, r.date_type]),
+			out.rows,
 			[
 				['AAA', '2024-01-02T00:00:00.000Z', 1.5, true, 'TIMESTAMP'],
 				['AAA', '2024-01-03T00:00:00.000Z', 2.5, false, 'TIMESTAMP'],

@@ -4,7 +4,6 @@
 // DuckDB-Wasm downloads that from the internet and, offline, hangs forever
 // (evidence-dev/evidence issues 3155 and 3304). DuckDB-Wasm is not used here at all.
 import {
-	Table as ArrowTable,
 	tableFromArrays,
 	tableFromIPC,
 	tableToIPC,
@@ -74,45 +73,60 @@ function convertArrayToVector(column, rawValues) {
 	}
 }
 
-/** ZSTD, as the original COPY wrote it. */
-function zstdWriterProperties() {
-	return new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build();
+/**
+ * Converts rows to a parquet buffer (ZSTD), via Arrow.
+ *
+ * @param {{name: string, evidenceType: string}[]} columns
+ * @param {(column: {name: string, evidenceType: string}) => any[]} valuesOf
+ * @returns {Uint8Array}
+ */
+function toParquet(columns, valuesOf) {
+	// Convert JS values -> Arrow
+	const vectorized = Object.fromEntries(
+		columns.map((c) => [c.name, convertArrayToVector(c, valuesOf(c))])
+	);
+	const table = tableFromArrays(vectorized);
+	for (const field of table.schema.fields) {
+		field.nullable = true;
+	}
+
+	// Converts the arrow table to a buffer
+	const IPC = tableToIPC(table, 'stream');
+
+	// Converts the arrow buffer to a parquet buffer
+	// This can be slow; it includes the compression step
+	const writerProperties = new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build();
+	return writeParquet(Table.fromIPCStream(IPC), writerProperties);
 }
 
 /**
- * Merges the batch parquet files into one parquet file, in memory, with parquet-wasm.
+ * Merges the batch parquet files into one parquet file with parquet-wasm.
  * (Replaces `COPY (SELECT * FROM read_parquet([...])) TO ...` in DuckDB-Wasm.)
+ * Several batches are decoded and encoded again as one, column by column, exactly as
+ * one batch is: a date or boolean column that is all null in one batch only (written as
+ * Float64 there, see convertArrayToVector) keeps its type, as it did with read_parquet.
  *
+ * @param {{name: string, evidenceType: string}[]} columns
  * @param {string[]} batchFilenames parquet files written by `flush`, in order
  * @param {string} outputFilepath
  */
-async function mergeParquetFiles(batchFilenames, outputFilepath) {
+async function mergeParquetFiles(columns, batchFilenames, outputFilepath) {
 	let parquetBuffer;
 	if (batchFilenames.length === 1) {
 		// One batch (the usual case, up to batchSize rows): the file is already what we want.
 		parquetBuffer = await fs.readFile(batchFilenames[0]);
 	} else {
 		const batches = [];
-		let firstSchema;
 		for (const filename of batchFilenames) {
-			const table = tableFromIPC(readParquet(await fs.readFile(filename)).intoIPCStream());
-			const schema = table.schema.fields.map((f) => `${f.name}: ${f.type}`).join(', ');
-			firstSchema ??= schema;
-			if (schema !== firstSchema) {
-				// e.g. a date column that is all null in one batch (written as Float64, see above)
-				throw new Error(
-					`Cannot merge parquet batches of ${outputFilepath} with different schemas:\n` +
-						`  ${firstSchema}\n  ${schema}\n` +
-						'Make the column non-null in every batch, or raise the source batchSize.'
-				);
-			}
-			batches.push(...table.batches);
+			batches.push(tableFromIPC(readParquet(await fs.readFile(filename)).intoIPCStream()));
 		}
-		const merged = new ArrowTable(batches);
-		parquetBuffer = writeParquet(
-			Table.fromIPCStream(tableToIPC(merged, 'stream')),
-			zstdWriterProperties()
-		);
+		parquetBuffer = toParquet(columns, (column) => {
+			const values = [];
+			for (const batch of batches) {
+				for (const value of batch.getChild(column.name)) values.push(value ?? null);
+			}
+			return values;
+		});
 	}
 
 	// Write next to the target, then rename: readers never see a half-written file.
@@ -159,29 +173,8 @@ export async function buildMultipartParquet(
 		let { meta, done } = log.measure('flush');
 		meta('batch number', batchNum);
 
-		// Convert JS Objects -> Arrow
-		const vectorized = Object.fromEntries(
-			columns.map((c) => [
-				c.name,
-				convertArrayToVector(
-					c,
-					results.map((i) => i[c.name] ?? null)
-				)
-			])
-		);
-		const table = tableFromArrays(vectorized);
-		for (const field of table.schema.fields) {
-			field.nullable = true;
-		}
-
-		// Converts the arrow table to a buffer
-		const IPC = tableToIPC(table, 'stream');
-
-		const writerProperties = zstdWriterProperties();
-		// Converts the arrow buffer to a parquet buffer
-		// This can be slow; it includes the compression step
-
-		const parquetBuffer = writeParquet(Table.fromIPCStream(IPC), writerProperties);
+		// Convert JS Objects -> Arrow -> parquet
+		const parquetBuffer = toParquet(columns, (c) => results.map((i) => i[c.name] ?? null));
 
 		const finalTempFilename = path.join(tmpDir, `${outputSubpath}.${buildId}.${batchNum}.parquet`);
 		// Write to a unique temporary file first, then atomically rename into place.
@@ -249,7 +242,7 @@ export async function buildMultipartParquet(
 	const outputFilepath = path.join(outDir, outputFilename);
 
 	await fs.mkdir(path.dirname(outputFilepath), { recursive: true });
-	await mergeParquetFiles(tmpFilenames, outputFilepath);
+	await mergeParquetFiles(columns, tmpFilenames, outputFilepath);
 
 	await fs.chmod(outputFilepath, 0o644);
 

@@ -1,1 +1,0 @@
-select * from main_marts.fct_price_features_daily

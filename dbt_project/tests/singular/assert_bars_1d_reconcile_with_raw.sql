@@ -14,7 +14,7 @@ clean_rows as (
         ticker,
         trade_date,
         count(*) as n_clean
-    from {{ ref('fct_price_features_daily') }}
+    from {{ ref('fct_prices_daily') }}
     group by ticker, trade_date
 ),
 

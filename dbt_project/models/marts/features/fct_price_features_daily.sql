@@ -1,8 +1,7 @@
 -- Daily price features per ticker, on the adjusted close. A feature is null until its
 -- window is full, so a short history never masquerades as a 20-session average.
 with clean_bars as (
-    select * from {{ ref('int_bars_1d_validated') }}
-    where reject_reason is null
+    select * from {{ ref('int_bars_1d_adjusted') }}
 ),
 
 windowed as (
@@ -11,8 +10,8 @@ windowed as (
         trade_date,
         close,
         adj_close,
-        high,
-        low,
+        adj_high as high,
+        adj_low as low,
         volume,
         lag(adj_close) over by_ticker as previous_adj_close,
         count(adj_close) over last_20_sessions as sessions_in_window_20,

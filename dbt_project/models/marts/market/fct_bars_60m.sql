@@ -1,0 +1,2 @@
+-- 60-minute bars; see macros/rollup_minute_bars.sql for the window rules.
+{{ rollup_minute_bars(60) }}

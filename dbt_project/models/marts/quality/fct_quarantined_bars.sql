@@ -1,0 +1,43 @@
+-- Every bar kept out of the marts, with the reason: what analysts query to see what was
+-- rejected and why. Raw rows = clean rows + these (tested per ticker and day).
+with minute_rejects as (
+    select
+        '1m' as bar_interval,
+        ticker,
+        coalesce(session_date, cast(timezone('America/New_York', bar_at) as date)) as trade_date,
+        bar_at,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        reject_reason,
+        load_id
+    from {{ ref('int_bars_1m_validated') }}
+    where reject_reason is not null
+),
+
+daily_rejects as (
+    select
+        '1d' as bar_interval,
+        ticker,
+        trade_date,
+        cast(null as timestamptz) as bar_at,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        reject_reason,
+        load_id
+    from {{ ref('int_bars_1d_validated') }}
+    where reject_reason is not null
+),
+
+final as (
+    select * from minute_rejects
+    union all
+    select * from daily_rejects
+)
+
+select * from final

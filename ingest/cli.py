@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATE",
         help="last day of the sample world (default: the latest closed NYSE session)",
     )
+    sample.add_argument(
+        "--until",
+        type=_date,
+        metavar="DATE",
+        help="load the sample world only through this day, as a daily run on that day would "
+        "(default: the as-of date); run again with a later day to add sessions incrementally",
+    )
     sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     sample.add_argument(
         "--tickers",
@@ -200,10 +207,13 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
         defects=not args.no_defects,
     )
     tickers = args.tickers or market.tickers
+    until = args.until or as_of
+    if until > as_of:
+        raise ConfigError(f"--until {until} is after the sample's as-of date {as_of}")
     plan = FetchPlan(
-        end=as_of,
-        daily_backfill_days=(as_of - market.first_daily_session).days,
-        minute_backfill_days=(as_of - market.first_minute_session).days,
+        end=until,
+        daily_backfill_days=(until - market.first_daily_session).days,
+        minute_backfill_days=(until - market.first_minute_session).days,
     )
     print(
         f"sample as of {as_of}: {len(tickers)} tickers, "

@@ -3,18 +3,14 @@ the raw contract, the audit trail, the quarantine and the mart."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from ingest.warehouse import STORAGE_VERSION_NUMBER, file_storage_version
+from tests.pipeline import dbt, ingest, warehouse_env
 
-REPO = Path(__file__).resolve().parents[1]
-DBT = Path(sys.executable).with_name("dbt")
 TICKERS = "SPY,KO,XOM,GOOGL,AAPL"
 AS_OF = "2025-12-31"
 
@@ -23,31 +19,16 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> dict[str, object]:
-    """Run ingest twice and dbt build once; return the environment and row counts."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    env = os.environ | {
-        "WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
-        "INGEST_PIPELINES_DIR": str(tmp / "dlt"),
-        "WAREHOUSE_TARGET": "ci",
-        "DBT_PROFILES_DIR": str(REPO / "profiles"),
-        "DBT_PROJECT_DIR": str(REPO / "dbt_project"),
-        "DBT_TARGET_PATH": str(tmp / "dbt_target"),
-        "DBT_LOG_PATH": str(tmp / "dbt_logs"),
-        "DO_NOT_TRACK": "1",
-    }
-    ingest = [sys.executable, "-m", "ingest", "sample", "--as-of", AS_OF, "--tickers", TICKERS,
-              "--daily-years", "1", "--minute-sessions", "5"]  # fmt: skip
-    first = subprocess.run(ingest, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr
-    counts_after_first = table_counts(tmp / "warehouse.duckdb")
-    second = subprocess.run(ingest, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr
-    build = subprocess.run(
-        [str(DBT), "build", "--target", "ci"], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=600,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout[-3000:]
-    return {"path": tmp / "warehouse.duckdb", "first": counts_after_first, "dbt": build.stdout}
+    """Run ingest twice and dbt build once; return the warehouse path and row counts."""
+    env = warehouse_env(tmp_path_factory.mktemp("e2e"))
+    args = ["sample", "--as-of", AS_OF, "--tickers", TICKERS, "--daily-years", "1",
+            "--minute-sessions", "5"]  # fmt: skip
+    ingest(env, *args)
+    path = Path(env["WAREHOUSE_PATH"])
+    counts_after_first = table_counts(path)
+    ingest(env, *args)
+    build = dbt(env, "build")
+    return {"path": path, "first": counts_after_first, "dbt": build}
 
 
 def table_counts(path: Path) -> dict[str, int]:

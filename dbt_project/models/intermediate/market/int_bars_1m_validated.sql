@@ -1,7 +1,19 @@
 -- Every staged minute bar, located in its exchange session and given the reason it cannot
 -- be used (null = clean). Nothing is dropped: marts take `reject_reason is null`.
+-- Incremental: a run recomputes whole New York days from the lookback cutoff on.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['ticker', 'bar_date'],
+    )
+}}
+
 with bars as (
     select * from {{ ref('stg_yfinance__bars_1m') }}
+    {% if is_incremental() %}
+        where bar_at >= timezone('America/New_York', cast({{ incremental_session_cutoff('bar_date') }} as timestamp))
+    {% endif %}
 ),
 
 tickers as (
@@ -26,6 +38,7 @@ located as (
     select
         versioned.*,
         tickers.ticker is not null as is_known_ticker,
+        tickers.exchange_timezone,
         sessions.session_date,
         sessions.open_at as session_open_at,
         sessions.close_at as session_close_at
@@ -44,6 +57,7 @@ validated as (
     select
         ticker,
         bar_at,
+        cast(timezone(coalesce(exchange_timezone, 'America/New_York'), bar_at) as date) as bar_date,
         session_date,
         session_open_at,
         session_close_at,

@@ -42,11 +42,13 @@ class RunReport:
     duplicates_removed: int = 0
     min_ts: datetime | None = None
     max_ts: datetime | None = None
-    error: str | None = None
+    error: str | None = None  # run-level: why the run failed or stopped early
+    load_failed: bool = False  # the load itself crashed (configuration, warehouse, dlt)
 
-    def fail(self, ticker: str, reason: str) -> None:
+    def fail(self, ticker: str, reason: str, *, quiet: bool = False) -> None:
         """Record a ticker's failure; several failures of one ticker are joined."""
-        log.warning("%s: %s", ticker, reason)
+        if not quiet:
+            log.warning("%s: %s", ticker, reason)
         previous = self.tickers_failed.get(ticker)
         self.tickers_failed[ticker] = f"{previous}; {reason}" if previous else reason
 
@@ -67,7 +69,7 @@ class RunReport:
 
     @property
     def status(self) -> str:
-        if self.error:
+        if self.load_failed:
             return "failed"
         if self.tickers_requested and not self.tickers_loaded:
             return "failed"
@@ -75,7 +77,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        if self.error:
+        if self.load_failed:
             return EXIT_ERROR
         return {"success": EXIT_OK, "partial": EXIT_PARTIAL}.get(self.status, EXIT_NOTHING_LOADED)
 
@@ -100,16 +102,24 @@ class RunReport:
             "error": self.error,
         }
 
-    def summary(self) -> str:
-        failed = ", ".join(f"{t} ({r})" for t, r in sorted(self.tickers_failed.items()))
+    def summary(self, most: int = 5) -> str:
+        """One line for the terminal; the audit row has every failure in full."""
         loaded, requested = len(self.tickers_loaded), len(self.tickers_requested)
-        return (
+        line = (
             f"{self.pipeline}: {self.status}; {loaded}/{requested} "
             f"tickers loaded, {self.rows_received} rows received, {self.rows_written} written, "
             f"{self.duplicates_removed} duplicates removed"
-            + (f"; failed: {failed}" if failed else "")
-            + (f"; error: {self.error}" if self.error else "")
         )
+        if self.error:
+            line += f"; error: {self.error}"
+        failed = sorted(self.tickers_failed.items())
+        if failed and not self.error:
+            shown = "; ".join(f"{ticker} ({reason})" for ticker, reason in failed[:most])
+            more = f"; and {len(failed) - most} more" if len(failed) > most else ""
+            line += f"; failed: {shown}{more} (all in raw_ingest.runs)"
+        elif failed:
+            line += f"; {len(failed)} tickers failed (all in raw_ingest.runs)"
+        return line
 
 
 def _as_utc(value: Any) -> datetime | None:

@@ -248,9 +248,10 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
 def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from datetime import UTC, datetime
 
+    from ingest.retry import ProviderUnavailable
     from ingest.runner import run_source
     from ingest.yfinance.provider import YahooProvider
-    from ingest.yfinance.source import INTERVALS, FetchPlan, market_data
+    from ingest.yfinance.source import INTERVALS, FetchPlan, ProviderHealth, market_data
 
     bad = sorted(set(args.intervals) - set(INTERVALS))
     if bad:
@@ -263,10 +264,15 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
         raise ConfigError(f"--start {args.start} is after --end {end}")
     plan = FetchPlan(end=end, start=args.start, intervals=args.intervals)
     report = RunReport(pipeline="yfinance", source="yahoo_finance", tickers_requested=list(tickers))
+    provider, health = YahooProvider(), ProviderHealth(report)
+    try:
+        provider.check_reachable()
+    except ProviderUnavailable as error:
+        health.trip(str(error))  # every ticker is recorded as failed, the audit row says why
     run_source(
         warehouse,
         report,
-        market_data(YahooProvider(), tickers, plan, report),
+        market_data(provider, tickers, plan, report, health),
         pipeline_name="yfinance",
         dataset=RAW_YFINANCE,
     )

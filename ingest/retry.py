@@ -17,6 +17,33 @@ class RateLimited(Exception):
     """The provider said 'too many requests'; raised by providers to ask for a retry."""
 
 
+class ProviderUnavailable(Exception):
+    """The provider cannot be reached at all: retrying ticker after ticker would only wait."""
+
+
+# Transport failures as curl (yfinance's HTTP client) and the socket layer word them.
+_TRANSPORT_MARKERS = (
+    "could not resolve host",
+    "failed to connect",
+    "connection refused",
+    "connection reset",
+    "network is unreachable",
+    "timed out",
+    "name or service not known",
+    "temporary failure in name resolution",
+)
+
+
+def is_transport_error(error: BaseException) -> bool:
+    """True when the request never reached the provider (DNS, TCP, TLS, timeout)."""
+    if isinstance(error, ConnectionError | TimeoutError):
+        return True
+    if type(error).__name__ in {"DNSError", "ConnectionError", "Timeout", "ConnectTimeout"}:
+        return True
+    text = str(error).lower()
+    return any(marker in text for marker in _TRANSPORT_MARKERS)
+
+
 def _status_code(error: BaseException) -> int | None:
     response = getattr(error, "response", None)
     return getattr(response, "status_code", None)
@@ -24,7 +51,9 @@ def _status_code(error: BaseException) -> int | None:
 
 def is_retryable(error: BaseException) -> bool:
     """Rate limits, HTTP 429/5xx and transport errors are worth another try; bad input is not."""
-    if isinstance(error, RateLimited | ConnectionError | TimeoutError):
+    if isinstance(error, ProviderUnavailable):
+        return False
+    if isinstance(error, RateLimited) or is_transport_error(error):
         return True
     if type(error).__name__ in {"YFRateLimitError", "Timeout", "ConnectTimeout", "ReadTimeout"}:
         return True

@@ -43,6 +43,7 @@ def run_source(
         report.rows_written = sum(n for table, n in counts.items() if not table.startswith("_dlt"))
     except Exception as error:
         cause = _root_cause(error)
+        report.load_failed = True
         report.error = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
         log.error("%s: load failed: %s", pipeline_name, report.error)
     finally:

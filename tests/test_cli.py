@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -114,3 +115,34 @@ def test_shipped_universe_has_100_to_200_tickers_with_spy() -> None:
     tickers = read_universe(REPO / "ingest" / "data" / "universe.csv")
     assert 100 <= len(tickers) <= 200
     assert {"SPY", "QQQ", "IWM", "XLK"} <= set(tickers)
+
+
+def test_yfinance_without_network_ends_fast_with_nothing_loaded(monkeypatch, capsys) -> None:
+    from ingest.retry import ProviderUnavailable
+    from ingest.yfinance.provider import YahooProvider
+
+    def unreachable(self, timeout_s: float = 5.0) -> None:
+        raise ProviderUnavailable("cannot reach query2.finance.yahoo.com:443 (no network)")
+
+    def must_not_fetch(*args, **kwargs):
+        raise AssertionError("no request may be made once the provider is known unreachable")
+
+    monkeypatch.setattr(YahooProvider, "check_reachable", unreachable)
+    monkeypatch.setattr(YahooProvider, "history", must_not_fetch)
+    monkeypatch.setattr(YahooProvider, "info", must_not_fetch)
+    started = time.monotonic()
+    assert main(["yfinance", "--tickers", "SPY,AAPL"]) == 4
+    assert time.monotonic() - started < 60
+    err = capsys.readouterr().err
+    assert "provider unreachable: cannot reach query2.finance.yahoo.com" in err
+    with duckdb.connect(os.environ["WAREHOUSE_PATH"], read_only=True) as con:
+        rows = con.execute(
+            "select status, tickers_requested, error from raw_ingest.runs"
+        ).fetchall()
+    assert rows == [
+        (
+            "failed",
+            2,
+            "provider unreachable: cannot reach query2.finance.yahoo.com:443 (no network)",
+        )
+    ]

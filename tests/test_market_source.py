@@ -103,3 +103,49 @@ def test_the_second_run_starts_from_the_watermark_minus_the_overlap() -> None:
     assert first.requests == [("GOOD", date(2025, 11, 23), date(2025, 12, 4))]
     assert second.requests == [("GOOD", date(2025, 11, 28), date(2025, 12, 4))]
     assert query("select count(*) from raw_yfinance.bars_1d") == [(3,)]
+
+
+class UnreachableProvider(FakeProvider):
+    """Every request fails before reaching the provider, as with DNS down."""
+
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        self.requests.append((ticker, start, end))
+        raise ConnectionError("curl: (6) Could not resolve host: query2.finance.yahoo.com")
+
+
+def test_an_unreachable_provider_stops_the_run_after_three_tickers() -> None:
+    provider = UnreachableProvider()
+    tickers = [f"T{i}" for i in range(50)]
+    report = load(provider, tickers)
+    assert len(provider.requests) == 3  # the breaker opened; 47 tickers never waited
+    assert report.exit_code == EXIT_NOTHING_LOADED
+    assert report.error.startswith("provider unreachable")
+    assert len(report.tickers_failed) == 50
+    ((status, error),) = query("select status, error from raw_ingest.runs")
+    assert status == "failed" and "Could not resolve host" in error
+
+
+def test_thirty_percent_rate_limited_calls_still_load_every_ticker() -> None:
+    import random
+
+    from ingest.yfinance.provider import YahooProvider
+
+    rng = random.Random(30)
+    calls = {"n": 0, "limited": 0}
+
+    class YFRateLimitError(Exception):
+        pass
+
+    def fetch(ticker: str, start: date, end: date, interval: str) -> pd.DataFrame:
+        calls["n"] += 1
+        if rng.random() < 0.3:
+            calls["limited"] += 1
+            raise YFRateLimitError("Too Many Requests. Rate limited. Try after a while.")
+        return FakeProvider().history(ticker, start=start, end=end, interval=interval)
+
+    provider = YahooProvider(fetch=fetch, fetch_info=FakeProvider().info, sleep=lambda s: None)
+    tickers = [f"T{i}" for i in range(20)]
+    report = load(provider, tickers)
+    assert calls["limited"] >= 3  # the test really exercised rate limits
+    assert report.exit_code == EXIT_OK, report.summary()
+    assert query("select count(distinct ticker), count(*) from raw_yfinance.bars_1d") == [(20, 60)]

@@ -7,16 +7,18 @@ request through yfinance) is the seam the tests replace with recorded shapes.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import pandas as pd
 
-from ingest.retry import RetryPolicy
+from ingest.retry import ProviderUnavailable, RetryPolicy
 
 log = logging.getLogger(__name__)
 
+YAHOO_HOST = "query2.finance.yahoo.com"
 # Yahoo serves 1-minute bars for about the last 30 days, at most ~8 days per request.
 MINUTE_HISTORY_DAYS = 29
 MINUTE_REQUEST_DAYS = 7
@@ -115,6 +117,16 @@ class YahooProvider:
                 raise
 
         return self._call(fetch, what=f"{ticker} {interval} {start}..{end}")
+
+    def check_reachable(self, timeout_s: float = 5.0) -> None:
+        """Fail fast, before any ticker, when Yahoo cannot be reached at all (DNS or TCP)."""
+        try:
+            socket.create_connection((YAHOO_HOST, 443), timeout=timeout_s).close()
+        except OSError as error:
+            raise ProviderUnavailable(
+                f"cannot reach {YAHOO_HOST}:443 ({error.strerror or error}); "
+                "check the network or proxy, then run again"
+            ) from error
 
     def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
         if interval == "1m":

@@ -18,6 +18,7 @@ import dlt
 import pyarrow as pa
 
 from ingest.audit import RunReport
+from ingest.retry import is_transport_error
 from ingest.yfinance import normalize
 from ingest.yfinance.provider import MarketDataProvider
 
@@ -47,6 +48,35 @@ class FetchPlan:
         return self.end - timedelta(days=depth)
 
 
+class ProviderHealth:
+    """A circuit breaker shared by the resources of one run: after `threshold` tickers in a
+    row fail without reaching the provider, the rest are marked failed at once instead of
+    each waiting through its own retries."""
+
+    def __init__(self, report: RunReport, threshold: int = 3) -> None:
+        self.report = report
+        self.threshold = threshold
+        self.consecutive_transport_failures = 0
+        self.unreachable_reason: str | None = None
+
+    def record_success(self) -> None:
+        self.consecutive_transport_failures = 0
+
+    def record_failure(self, error: Exception) -> None:
+        if not is_transport_error(error):
+            self.consecutive_transport_failures = 0
+            return
+        self.consecutive_transport_failures += 1
+        if self.consecutive_transport_failures >= self.threshold:
+            self.trip(_describe(error))
+
+    def trip(self, reason: str) -> None:
+        """Stop asking the provider; every ticker not yet done fails with this reason."""
+        self.unreachable_reason = f"provider unreachable: {reason}"
+        self.report.error = self.report.error or self.unreachable_reason
+        log.error("%s; the remaining tickers are marked failed", self.unreachable_reason)
+
+
 def _describe(error: Exception) -> str:
     text = " ".join(str(error).split()) or type(error).__name__
     return text if len(text) <= 200 else text[:197] + "..."
@@ -57,12 +87,16 @@ def _bars(
     tickers: list[str],
     plan: FetchPlan,
     report: RunReport,
+    health: ProviderHealth,
     interval: str,
 ) -> Iterator[pa.Table]:
     watermarks: dict[str, str] = dlt.current.resource_state().setdefault("watermarks", {})
     to_batch = normalize.bars_1m if interval == "1m" else normalize.bars_1d
     key = "ts" if interval == "1m" else "trade_date"
     for ticker in tickers:
+        if health.unreachable_reason:
+            report.fail(ticker, f"{interval}: {health.unreachable_reason}", quiet=True)
+            continue
         start = plan.start_for(interval, watermarks.get(ticker))
         end_exclusive = plan.end + timedelta(days=1)
         try:
@@ -76,8 +110,10 @@ def _bars(
                 continue
             batch = to_batch(ticker, frame)
         except Exception as error:  # one ticker never sinks the others
+            health.record_failure(error)
             report.fail(ticker, f"{interval}: {_describe(error)}")
             continue
+        health.record_success()
         column = batch.table.column(key)
         first, last = column[0].as_py(), column[-1].as_py()
         report.received(ticker, batch.table.num_rows, batch.duplicates_removed, first, last)
@@ -89,15 +125,20 @@ def _bars(
 
 
 def _ticker_rows(
-    provider: MarketDataProvider, tickers: list[str], report: RunReport
+    provider: MarketDataProvider, tickers: list[str], report: RunReport, health: ProviderHealth
 ) -> Iterator[pa.Table]:
     rows: list[dict[str, Any]] = []
     for ticker in tickers:
+        if health.unreachable_reason:
+            report.fail(ticker, f"metadata: {health.unreachable_reason}", quiet=True)
+            continue
         try:
             info = provider.info(ticker)
         except Exception as error:
+            health.record_failure(error)
             report.fail(ticker, f"metadata: {_describe(error)}")
             continue
+        health.record_success()
         if not info.get("quoteType"):
             report.fail(ticker, "metadata: Yahoo returned no quote type (unknown symbol?)")
             continue
@@ -113,8 +154,10 @@ def market_data(
     tickers: list[str],
     plan: FetchPlan,
     report: RunReport,
+    health: ProviderHealth | None = None,
 ) -> Any:
     """bars_1d, bars_1m and tickers for `tickers` from `provider`."""
+    health = health or ProviderHealth(report)
     resources = []
     if "1d" in plan.intervals:
         resources.append(
@@ -123,7 +166,7 @@ def market_data(
                 name="bars_1d",
                 primary_key=("ticker", "trade_date"),
                 write_disposition="merge",
-            )(provider, tickers, plan, report, "1d")
+            )(provider, tickers, plan, report, health, "1d")
         )
     if "1m" in plan.intervals:
         resources.append(
@@ -132,7 +175,7 @@ def market_data(
                 name="bars_1m",
                 primary_key=("ticker", "ts"),
                 write_disposition="merge",
-            )(provider, tickers, plan, report, "1m")
+            )(provider, tickers, plan, report, health, "1m")
         )
     if plan.with_metadata:
         resources.append(
@@ -141,6 +184,6 @@ def market_data(
                 name="tickers",
                 primary_key="ticker",
                 write_disposition="merge",
-            )(provider, tickers, report)
+            )(provider, tickers, report, health)
         )
     return resources

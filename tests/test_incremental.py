@@ -24,8 +24,7 @@ SAMPLE = ["sample", "--as-of", "2025-12-31", "--tickers", "SPY,JPM,MSFT", "--dai
 # Cautious: a test runs only when every model it reads is selected.
 MINUTE_SELECTION = [
     "--select",
-    "+int_bars_1m_aligned+",
-    "+fct_quarantined_bars",
+    *(f"+{table.split('.')[1]}" for table in MINUTE_MARTS),
     "--indirect-selection",
     "cautious",
 ]

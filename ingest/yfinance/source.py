@@ -18,6 +18,7 @@ import dlt
 import pyarrow as pa
 
 from ingest.audit import RunReport
+from ingest.progress import Progress
 from ingest.retry import is_transport_error
 from ingest.yfinance import normalize
 from ingest.yfinance.provider import MarketDataProvider
@@ -91,37 +92,56 @@ def _bars(
     interval: str,
 ) -> Iterator[pa.Table]:
     watermarks: dict[str, str] = dlt.current.resource_state().setdefault("watermarks", {})
-    to_batch = normalize.bars_1m if interval == "1m" else normalize.bars_1d
-    key = "ts" if interval == "1m" else "trade_date"
+    progress = Progress(f"bars_{interval}", len(tickers))
     for ticker in tickers:
-        if health.unreachable_reason:
-            report.fail(ticker, f"{interval}: {health.unreachable_reason}", quiet=True)
-            continue
         start = plan.start_for(interval, watermarks.get(ticker))
-        end_exclusive = plan.end + timedelta(days=1)
-        try:
-            frame = provider.history(ticker, start=start, end=end_exclusive, interval=interval)
-            if frame.empty:
-                report.fail(
-                    ticker,
-                    f"{interval}: no data returned for {start}..{plan.end} "
-                    "(delisted or wrong symbol?)",
-                )
-                continue
-            batch = to_batch(ticker, frame)
-        except Exception as error:  # one ticker never sinks the others
-            health.record_failure(error)
-            report.fail(ticker, f"{interval}: {_describe(error)}")
+        batch = _fetch_bars(provider, ticker, start, plan.end, interval, report, health)
+        progress.update(rows=batch.num_rows if batch is not None else 0, failed=batch is None)
+        if batch is None:
             continue
-        health.record_success()
-        column = batch.table.column(key)
-        first, last = column[0].as_py(), column[-1].as_py()
-        report.received(ticker, batch.table.num_rows, batch.duplicates_removed, first, last)
-        previous = watermarks.get(ticker)
-        if previous is None or last.isoformat() > previous:
-            watermarks[ticker] = last.isoformat()
-        log.info("%s %s: %d rows %s..%s", ticker, interval, batch.table.num_rows, first, last)
-        yield batch.table
+        last = batch.column(BAR_KEY[interval])[-1].as_py().isoformat()
+        if last > watermarks.get(ticker, ""):
+            watermarks[ticker] = last
+        yield batch
+
+
+BAR_KEY = {"1m": "ts", "1d": "trade_date"}
+NORMALIZERS = {"1m": normalize.bars_1m, "1d": normalize.bars_1d}
+
+
+def _fetch_bars(
+    provider: MarketDataProvider,
+    ticker: str,
+    start: date,
+    end: date,
+    interval: str,
+    report: RunReport,
+    health: ProviderHealth,
+) -> pa.Table | None:
+    """One ticker's bars from start through end as a raw-contract table; None when it failed
+    (the failure and its reason are recorded in the report)."""
+    if health.unreachable_reason:
+        report.fail(ticker, f"{interval}: {health.unreachable_reason}", quiet=True)
+        return None
+    try:
+        frame = provider.history(
+            ticker, start=start, end=end + timedelta(days=1), interval=interval
+        )
+        if frame.empty:
+            reason = f"no data returned for {start}..{end} (delisted or wrong symbol?)"
+            report.fail(ticker, f"{interval}: {reason}")
+            return None
+        batch = NORMALIZERS[interval](ticker, frame)
+    except Exception as error:  # one ticker never sinks the others
+        health.record_failure(error)
+        report.fail(ticker, f"{interval}: {_describe(error)}")
+        return None
+    health.record_success()
+    column = batch.table.column(BAR_KEY[interval])
+    first, last = column[0].as_py(), column[-1].as_py()
+    report.received(ticker, batch.table.num_rows, batch.duplicates_removed, first, last)
+    log.info("%s %s: %d rows %s..%s", ticker, interval, batch.table.num_rows, first, last)
+    return batch.table
 
 
 def _ticker_rows(

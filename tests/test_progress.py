@@ -16,7 +16,7 @@ def test_plain_lines_when_not_a_terminal() -> None:
     out = io.StringIO()
     progress = Progress("bars_1d", total=25, stream=out, every=10)
     for i in range(25):
-        progress.update(rows=100, failed=i == 3)
+        progress.update(rows=0 if i == 3 else 100, failed=i == 3)
     lines = out.getvalue().splitlines()
     assert len(lines) == 3  # after 10, 20 and the last ticker
     assert lines[-1].startswith("bars_1d: 25/25 tickers, 1 failed, 2,400 rows")

@@ -38,6 +38,12 @@ def run_source(
             pipelines_dir=str(pipelines_dir()),
             progress=None,
         )
+        if pipeline.has_pending_data:
+            # An earlier run died after extracting (crash, SIGKILL, lost connection): its
+            # packages are finished first. dlt's run() then returns without new data, so
+            # the new extract below is a second call.
+            log.warning("%s: finishing the load packages of an interrupted run", pipeline_name)
+            pipeline.run()
         pipeline.run(source)
         counts = pipeline.last_trace.last_normalize_info.row_counts
         report.rows_written = sum(n for table, n in counts.items() if not table.startswith("_dlt"))

@@ -1,0 +1,33 @@
+-- The market's splits, each located at the open of its ex-date session: a share held before
+-- that instant becomes split_ratio shares from it on (prices are as traded, so the price of
+-- the ex-date is already divided). The one source of splits for the portfolio models; a
+-- broker's own split rows are only checked against it (fct_transaction_anomalies).
+with prices as (
+    select * from {{ ref('fct_prices_daily') }}
+),
+
+tickers as (
+    select * from {{ ref('dim_tickers') }}
+),
+
+sessions as (
+    select * from {{ ref('dim_trading_sessions') }}
+),
+
+final as (
+    select
+        prices.ticker,
+        prices.trade_date as ex_date,
+        sessions.open_at as split_at,
+        prices.split_ratio
+    from prices
+    left join tickers
+        on prices.ticker = tickers.ticker
+    left join sessions
+        on
+            sessions.exchange = coalesce(tickers.calendar_exchange, 'XNYS')
+            and prices.trade_date = sessions.session_date
+    where prices.split_ratio != 1
+)
+
+select * from final

@@ -1,0 +1,189 @@
+-- Every staged brokerage transaction, located in its session, with the reason it cannot be
+-- used (null = accepted). Nothing is dropped: fct_transactions takes the accepted rows,
+-- fct_quarantined_transactions the rest. A row gets the first rule it breaks, in the order
+-- of the case expression below; the oversell rule runs last, on the rows that pass the others.
+with recursive transactions as (
+    select * from {{ ref('stg_brokerage__transactions') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_brokerage__accounts') }}
+),
+
+tickers as (
+    select * from {{ ref('dim_tickers') }}
+),
+
+sessions as (
+    select * from {{ ref('dim_trading_sessions') }}
+    where exchange = 'XNYS'
+),
+
+prices as (
+    select * from {{ ref('fct_prices_daily') }}
+),
+
+-- The warehouse's as-of: the open of the first session the market data does not cover yet.
+-- A transaction from then on can be neither priced nor checked against the market.
+market_horizon as (
+    select min(sessions.open_at) as uncovered_from
+    from sessions
+    where sessions.session_date > (select max(prices.trade_date) from prices)
+),
+
+versioned as (
+    select
+        *,
+        row_number() over (
+            partition by transaction_id
+            order by loaded_at desc, load_id desc
+        ) as version_rank
+    from transactions
+),
+
+-- A transaction belongs to the first session that closes at or after it: in-session trades
+-- to their session, overnight and weekend rows to the next one. Positions and cash are
+-- stated at session closes, so this is the close at which the row first counts.
+sessioned as (
+    select
+        versioned.*,
+        sessions.session_date,
+        coalesce(versioned.executed_at >= sessions.open_at, false) as is_in_session
+    from versioned
+    asof left join sessions
+        on versioned.executed_at <= sessions.close_at
+),
+
+located as (
+    select
+        sessioned.*,
+        accounts.base_currency,
+        tickers.currency as ticker_currency,
+        accounts.account_id is not null as is_known_account,
+        tickers.ticker is not null as is_known_ticker,
+        sessioned.action in ('buy', 'sell', 'dividend', 'split') as is_security_action,
+        sessioned.action in ('buy', 'sell', 'dividend') as needs_quantity_and_price,
+        market_horizon.uncovered_from as market_uncovered_from
+    from sessioned
+    cross join market_horizon
+    left join accounts
+        on sessioned.account_id = accounts.account_id
+    left join tickers
+        on sessioned.ticker = tickers.ticker
+),
+
+row_checked as (
+    select
+        *,
+        case
+            when version_rank > 1 then 'duplicate_id'
+            when
+                action is null
+                or action not in ('buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split')
+                then 'unknown_action'
+            when executed_at is null then 'missing_timestamp'
+            when
+                executed_at > loaded_at
+                or executed_at >= market_uncovered_from
+                then 'future_timestamp'
+            when not is_known_account then 'unknown_account'
+            when is_security_action and not is_known_ticker then 'unknown_ticker'
+            when
+                (currency is distinct from base_currency)
+                or (is_security_action and (ticker_currency is distinct from base_currency))
+                then 'currency_mismatch'
+            when needs_quantity_and_price and coalesce(quantity, 0) <= 0 then 'non_positive_quantity'
+            when needs_quantity_and_price and coalesce(price, 0) <= 0 then 'non_positive_price'
+            when
+                fees < 0
+                or (action != 'split' and reported_amount is null)
+                or (action in ('deposit', 'dividend') and reported_amount <= 0)
+                or (action in ('withdrawal', 'fee', 'buy') and reported_amount >= 0)
+                then 'invalid_amount'
+        end as row_reject_reason
+    from located
+),
+
+-- Buys and sells that pass the row rules, in latest share units (split_factor_after) so that
+-- quantities on either side of a split add up, numbered in FIFO order per account and ticker.
+trade_sequence as (
+    select
+        transaction_id,
+        account_id,
+        ticker,
+        action,
+        cast(quantity as decimal(38, 6))
+        * {{ split_factor_after('row_checked.ticker', 'row_checked.executed_at') }} as latest_units,
+        row_number() over (
+            partition by account_id, ticker
+            order by executed_at, transaction_id
+        ) as trade_number
+    from row_checked
+    where row_reject_reason is null and action in ('buy', 'sell')
+),
+
+-- No short positions: a sell larger than what is held at that moment is rejected, and a
+-- rejected sell does not reduce the holding, so every later sell depends on the verdicts
+-- before it. That makes the check a walk through the trades (recursive), not a window sum.
+position_walk as (
+    select
+        account_id,
+        ticker,
+        trade_number,
+        transaction_id,
+        action = 'sell' as is_oversell,
+        cast(case when action = 'buy' then latest_units else 0 end as decimal(38, 12)) as held_after
+    from trade_sequence
+    where trade_number = 1
+
+    union all
+
+    select
+        next_trade.account_id,
+        next_trade.ticker,
+        next_trade.trade_number,
+        next_trade.transaction_id,
+        next_trade.action = 'sell' and next_trade.latest_units > position_walk.held_after as is_oversell,
+        cast(
+            case
+                when next_trade.action = 'buy' then position_walk.held_after + next_trade.latest_units
+                when next_trade.latest_units > position_walk.held_after then position_walk.held_after
+                else position_walk.held_after - next_trade.latest_units
+            end as decimal(38, 12)
+        ) as held_after
+    from position_walk
+    inner join trade_sequence as next_trade
+        on
+            position_walk.account_id = next_trade.account_id
+            and position_walk.ticker = next_trade.ticker
+            and position_walk.trade_number + 1 = next_trade.trade_number
+),
+
+final as (
+    select
+        row_checked.transaction_id,
+        row_checked.account_id,
+        row_checked.executed_at,
+        row_checked.session_date,
+        row_checked.is_in_session,
+        row_checked.ticker,
+        row_checked.action,
+        row_checked.quantity,
+        row_checked.price,
+        row_checked.fees,
+        row_checked.reported_amount,
+        row_checked.currency,
+        row_checked.base_currency,
+        cast(coalesce(row_checked.reported_amount, 0) as decimal(18, 4)) as cash_amount,
+        row_checked.loaded_at,
+        row_checked.load_id,
+        coalesce(
+            row_checked.row_reject_reason,
+            case when position_walk.is_oversell then 'oversell' end
+        ) as reject_reason
+    from row_checked
+    left join position_walk
+        on row_checked.transaction_id = position_walk.transaction_id
+)
+
+select * from final

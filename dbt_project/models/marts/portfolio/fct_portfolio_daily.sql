@@ -1,0 +1,130 @@
+-- Per account and session close: cash, market value, NAV, external flows, and the
+-- time-weighted return against SPY over the same sessions.
+--
+-- Daily TWR with flows neutralized: a deposit or withdrawal is taken to arrive at the start
+-- of its session (it can be invested that day), so
+--     daily_return = nav / (previous nav + external_flow) - 1,
+-- and a day that starts with nothing invested (denominator <= 0) has no return. The
+-- cumulative return chains the daily ones; SPY's is chained from its adjusted closes (splits
+-- and dividends included, like the account's dividends in cash) over the same sessions.
+-- Returns are ratios (0.01 = 1 %) in double precision; money stays decimal.
+with account_cash as (
+    select * from {{ ref('int_account_cash_accumulated') }}
+),
+
+positions as (
+    select * from {{ ref('fct_positions_daily') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_brokerage__accounts') }}
+),
+
+prices as (
+    select * from {{ ref('fct_prices_daily') }}
+),
+
+daily_market_value as (
+    select
+        account_id,
+        session_date,
+        sum(market_value) as market_value
+    from positions
+    group by account_id, session_date
+),
+
+benchmark_returns as (
+    select
+        trade_date as session_date,
+        adj_close / lag(adj_close) over (order by trade_date) - 1 as spy_daily_return
+    from prices
+    where ticker = 'SPY'
+),
+
+valued as (
+    select
+        account_cash.account_id,
+        account_cash.session_date,
+        account_cash.cash,
+        cast(coalesce(daily_market_value.market_value, 0) as decimal(18, 4)) as market_value,
+        account_cash.cash + coalesce(daily_market_value.market_value, 0) as nav,
+        account_cash.deposits,
+        account_cash.withdrawals,
+        account_cash.external_flow
+    from account_cash
+    left join daily_market_value
+        on
+            account_cash.account_id = daily_market_value.account_id
+            and account_cash.session_date = daily_market_value.session_date
+),
+
+opening as (
+    select
+        valued.*,
+        benchmark_returns.spy_daily_return,
+        coalesce(lag(valued.nav) over (partition by valued.account_id order by valued.session_date), 0)
+        + valued.external_flow as invested_at_open
+    from valued
+    left join benchmark_returns
+        on valued.session_date = benchmark_returns.session_date
+),
+
+daily_returns as (
+    select
+        *,
+        case
+            when invested_at_open > 0 then cast(nav as double) / cast(invested_at_open as double) - 1
+        end as daily_return
+    from opening
+),
+
+chained as (
+    select
+        *,
+        product(1 + coalesce(daily_return, 0)) over to_date - 1 as cumulative_return,
+        product(1 + coalesce(spy_daily_return, 0)) over to_date - 1 as spy_cumulative_return,
+        max(nav) over to_date as peak_nav
+    from daily_returns
+    window to_date as (
+        partition by account_id order by session_date
+        rows between unbounded preceding and current row
+    )
+),
+
+peaked as (
+    select
+        *,
+        max(1 + cumulative_return) over (
+            partition by account_id order by session_date
+            rows between unbounded preceding and current row
+        ) as peak_return_index
+    from chained
+),
+
+final as (
+    select
+        peaked.account_id,
+        peaked.session_date,
+        accounts.base_currency,
+        cast(peaked.cash as decimal(18, 4)) as cash,
+        cast(peaked.market_value as decimal(18, 4)) as market_value,
+        cast(peaked.nav as decimal(18, 4)) as nav,
+        cast(peaked.deposits as decimal(18, 4)) as deposits,
+        cast(peaked.withdrawals as decimal(18, 4)) as withdrawals,
+        cast(peaked.external_flow as decimal(18, 4)) as external_flow,
+        peaked.daily_return,
+        peaked.cumulative_return,
+        peaked.spy_daily_return,
+        peaked.spy_cumulative_return,
+        peaked.daily_return - peaked.spy_daily_return as excess_daily_return,
+        peaked.cumulative_return - peaked.spy_cumulative_return as excess_cumulative_return,
+        case
+            when peaked.peak_nav > 0 then cast(peaked.nav as double) / cast(peaked.peak_nav as double) - 1
+        end as nav_drawdown,
+        (1 + peaked.cumulative_return) / peaked.peak_return_index - 1 as return_drawdown
+    from peaked
+    left join accounts
+        on peaked.account_id = accounts.account_id
+)
+
+select * from final

@@ -14,7 +14,7 @@ on the warehouse they read and write.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ class Warehouse:
     target: str
     path: Path | None = None
     motherduck_database: str | None = None
-    motherduck_token: str | None = None
+    motherduck_token: str | None = field(default=None, repr=False)  # a secret: never printed
 
     @property
     def is_motherduck(self) -> bool:

@@ -143,9 +143,43 @@ def test_thirty_percent_rate_limited_calls_still_load_every_ticker() -> None:
             raise YFRateLimitError("Too Many Requests. Rate limited. Try after a while.")
         return FakeProvider().history(ticker, start=start, end=end, interval=interval)
 
-    provider = YahooProvider(fetch=fetch, fetch_info=FakeProvider().info, sleep=lambda s: None)
+    provider = YahooProvider(
+        fetch=fetch, fetch_many=None, fetch_info=FakeProvider().info, sleep=lambda s: None
+    )
     tickers = [f"T{i}" for i in range(20)]
     report = load(provider, tickers)
     assert calls["limited"] >= 3  # the test really exercised rate limits
     assert report.exit_code == EXIT_OK, report.summary()
     assert query("select count(distinct ticker), count(*) from raw_yfinance.bars_1d") == [(20, 60)]
+
+
+def yahoo_download_frame(tickers: list[str], start: date, end: date) -> pd.DataFrame:
+    """yf.download(group_by="ticker") shape: (Ticker, Price) columns on a shared index."""
+    frames = {t: FakeProvider().history(t, start=start, end=end, interval="1d") for t in tickers}
+    frames["LATE"] = frames[tickers[0]].iloc[1:]  # a ticker listed later: NaN on day one
+    frame = pd.concat(frames, axis=1, names=["Ticker", "Price"])
+    return frame[[t for t in tickers if t != "GONE"]]  # a symbol Yahoo does not know is absent
+
+
+def test_daily_bars_come_from_one_request_per_group_of_tickers() -> None:
+    from ingest.yfinance.provider import YahooProvider
+
+    group_calls: list[list[str]] = []
+
+    def fetch_many(tickers: list[str], start: date, end: date, interval: str) -> pd.DataFrame:
+        group_calls.append(list(tickers))
+        if len(group_calls) == 1:
+            raise RuntimeError("HTTP 429 Too Many Requests")  # retried, not fatal
+        return yahoo_download_frame(tickers, start, end)
+
+    def fetch_one(*args, **kwargs) -> pd.DataFrame:
+        raise AssertionError("daily bars must come from the group request")
+
+    provider = YahooProvider(
+        fetch=fetch_one, fetch_many=fetch_many, fetch_info=FakeProvider().info, sleep=lambda s: None
+    )
+    report = load(provider, ["AAA", "BBB", "LATE", "GONE"])
+    assert [sorted(c) for c in group_calls] == [["AAA", "BBB", "GONE", "LATE"]] * 2
+    assert report.tickers_failed.keys() == {"GONE"}
+    rows = query("select ticker, count(*) from raw_yfinance.bars_1d group by 1 order by 1")
+    assert rows == [("AAA", 3), ("BBB", 3), ("LATE", 2)]

@@ -97,3 +97,17 @@ def test_ticker_row_maps_yahoo_info_keys() -> None:
         "sector": "Technology",
         "industry": "Consumer Electronics",
     }
+
+
+@pytest.mark.parametrize("group_by_ticker", [True, False])
+def test_multi_ticker_layouts_are_split_per_ticker(group_by_ticker: bool) -> None:
+    spy = yahoo_frame(["2025-12-01", "2025-12-02"])
+    new = yahoo_frame(["2025-12-02"], Close=[20.0])
+    frame = pd.concat({"SPY": spy, "NEW": new}, axis=1, names=["Ticker", "Price"])
+    if not group_by_ticker:  # yf.download's default: (Price, Ticker)
+        frame = frame.swaplevel(axis=1).sort_index(axis=1)
+    frames = normalize.split_multi_ticker(frame, ["SPY", "NEW", "NOPE"])
+    assert len(frames["SPY"]) == 2
+    assert list(frames["NEW"]["Close"]) == [20.0]  # the NaN row of 2025-12-01 is dropped
+    assert frames["NOPE"].empty
+    assert normalize.bars_1d("NEW", frames["NEW"]).table.num_rows == 1

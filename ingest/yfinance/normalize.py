@@ -67,6 +67,37 @@ class Batch:
     duplicates_removed: int
 
 
+def split_multi_ticker(frame: pd.DataFrame, tickers: list[str]) -> dict[str, pd.DataFrame]:
+    """One frame per ticker from yf.download's multi-ticker layout.
+
+    yf.download returns MultiIndex columns, (Ticker, Price) with group_by="ticker" or
+    (Price, Ticker) by default, on one index shared by all tickers: a ticker without a bar
+    on a day has a row of NaN there, which is dropped. A ticker missing from the columns or
+    with no bar at all maps to an empty frame.
+    """
+    if frame.empty or not isinstance(frame.columns, pd.MultiIndex):
+        if len(tickers) == 1 and not frame.empty:
+            return {tickers[0]: frame}
+        return {ticker: frame.iloc[0:0] for ticker in tickers}
+    level = next(
+        (
+            i
+            for i in range(frame.columns.nlevels)
+            if set(frame.columns.get_level_values(i)) & set(tickers)
+        ),
+        None,
+    )
+    frames: dict[str, pd.DataFrame] = {}
+    for ticker in tickers:
+        if level is None or ticker not in frame.columns.get_level_values(level):
+            frames[ticker] = frame.iloc[0:0, 0:0]
+            continue
+        one = frame.xs(ticker, axis=1, level=level)
+        prices = [c for c in PRICE_COLUMNS if c in one.columns]
+        frames[ticker] = one.dropna(how="all", subset=prices)
+    return frames
+
+
 def _float_column(frame: pd.DataFrame, name: str, default: float | None = None) -> pa.Array:
     if name not in frame:
         return pa.array([default] * len(frame), type=pa.float64())

@@ -32,11 +32,27 @@ class MarketDataProvider(Protocol):
     def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
         """Bars with start <= exchange-local date < end, in yfinance's shape."""
 
+    def history_many(
+        self, tickers: list[str], *, start: date, end: date, interval: str
+    ) -> dict[str, pd.DataFrame]:
+        """Daily bars of several tickers in one request, split per ticker (empty when none)."""
+        if interval != "1d" or self._fetch_many is None:
+            raise ProviderError("several tickers per request only for daily bars")
+        fetch_many = self._fetch_many
+        frame = self._call(
+            lambda: fetch_many(tickers, start, end, interval),
+            what=f"{len(tickers)} tickers {interval} {start}..{end}",
+        )
+        from ingest.yfinance.normalize import split_multi_ticker
+
+        return split_multi_ticker(frame, tickers)
+
     def info(self, ticker: str) -> dict[str, Any]:
         """Ticker metadata with yfinance's Ticker.info keys."""
 
 
 Fetch = Callable[[str, date, date, str], pd.DataFrame]
+FetchMany = Callable[[list[str], date, date, str], pd.DataFrame]
 
 
 def yfinance_fetch(ticker: str, start: date, end: date, interval: str) -> pd.DataFrame:
@@ -51,6 +67,24 @@ def yfinance_fetch(ticker: str, start: date, end: date, interval: str) -> pd.Dat
         actions=True,
         prepost=False,
         raise_errors=True,
+    )
+
+
+def yfinance_download(tickers: list[str], start: date, end: date, interval: str) -> pd.DataFrame:
+    """One request for several tickers (faster for daily bars): yf.download's MultiIndex layout."""
+    import yfinance as yf
+
+    return yf.download(
+        tickers=tickers,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        interval=interval,
+        group_by="ticker",
+        auto_adjust=False,
+        actions=True,
+        prepost=False,
+        threads=False,
+        progress=False,
     )
 
 
@@ -87,12 +121,14 @@ class YahooProvider:
     def __init__(
         self,
         fetch: Fetch = yfinance_fetch,
+        fetch_many: FetchMany | None = yfinance_download,
         fetch_info: Callable[[str], dict[str, Any]] = yfinance_info,
         policy: RetryPolicy | None = None,
         today: date | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._fetch = fetch
+        self._fetch_many = fetch_many
         self._fetch_info = fetch_info
         self._policy = policy or RetryPolicy()
         self._today = today
@@ -138,6 +174,21 @@ class YahooProvider:
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames).sort_index(kind="stable")
+
+    def history_many(
+        self, tickers: list[str], *, start: date, end: date, interval: str
+    ) -> dict[str, pd.DataFrame]:
+        """Daily bars of several tickers in one request, split per ticker (empty when none)."""
+        if interval != "1d" or self._fetch_many is None:
+            raise ProviderError("several tickers per request only for daily bars")
+        fetch_many = self._fetch_many
+        frame = self._call(
+            lambda: fetch_many(tickers, start, end, interval),
+            what=f"{len(tickers)} tickers {interval} {start}..{end}",
+        )
+        from ingest.yfinance.normalize import split_multi_ticker
+
+        return split_multi_ticker(frame, tickers)
 
     def info(self, ticker: str) -> dict[str, Any]:
         return self._call(lambda: self._fetch_info(ticker), what=f"{ticker} info")

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import dlt
+import pandas as pd
 import pyarrow as pa
 
 from ingest.audit import RunReport
@@ -39,6 +40,7 @@ class FetchPlan:
     overlap_days: int = 5  # > a long weekend: always at least one session again
     intervals: tuple[str, ...] = INTERVALS
     with_metadata: bool = True
+    tickers_per_request: int = 25  # daily bars: one request serves this many tickers
 
     def start_for(self, interval: str, watermark: str | None) -> date:
         if self.start is not None:
@@ -93,9 +95,18 @@ def _bars(
 ) -> Iterator[pa.Table]:
     watermarks: dict[str, str] = dlt.current.resource_state().setdefault("watermarks", {})
     progress = Progress(f"bars_{interval}", len(tickers))
-    for ticker in tickers:
+    prefetched: dict[str, pd.DataFrame] = {}
+    for i, ticker in enumerate(tickers):
         start = plan.start_for(interval, watermarks.get(ticker))
-        batch = _fetch_bars(provider, ticker, start, plan.end, interval, report, health)
+        if i % plan.tickers_per_request == 0:
+            group = tickers[i : i + plan.tickers_per_request]
+            starts = [plan.start_for(interval, watermarks.get(t)) for t in group]
+            prefetched = _prefetch(provider, group, min(starts), plan.end, interval, health)
+        if ticker in prefetched:
+            provider_for_ticker: MarketDataProvider = _Prefetched(prefetched[ticker])
+        else:
+            provider_for_ticker = provider
+        batch = _fetch_bars(provider_for_ticker, ticker, start, plan.end, interval, report, health)
         progress.update(rows=batch.num_rows if batch is not None else 0, failed=batch is None)
         if batch is None:
             continue
@@ -103,6 +114,42 @@ def _bars(
         if last > watermarks.get(ticker, ""):
             watermarks[ticker] = last
         yield batch
+
+
+def _prefetch(
+    provider: MarketDataProvider,
+    tickers: list[str],
+    start: date,
+    end: date,
+    interval: str,
+    health: ProviderHealth,
+) -> dict[str, pd.DataFrame]:
+    """Daily bars of a group of tickers in one request where the provider can; {} otherwise
+    or when that request fails (each ticker is then asked for alone)."""
+    history_many = getattr(provider, "history_many", None)
+    if history_many is None or interval != "1d" or len(tickers) < 2 or health.unreachable_reason:
+        return {}
+    try:
+        return history_many(tickers, start=start, end=end + timedelta(days=1), interval=interval)
+    except Exception as error:
+        log.warning(
+            "one request for %d tickers failed (%s); asking one by one", len(tickers), error
+        )
+        health.record_failure(error)
+        return {}
+
+
+class _Prefetched:
+    """A ticker's frame from a group request, served through the one-ticker interface."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        return self.frame
+
+    def info(self, ticker: str) -> dict[str, Any]:  # pragma: no cover - never asked
+        raise NotImplementedError
 
 
 BAR_KEY = {"1m": "ts", "1d": "trade_date"}

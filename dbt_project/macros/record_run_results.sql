@@ -1,0 +1,49 @@
+{#- The audit of every dbt invocation, written by dbt itself: on-run-start makes sure the
+    table exists, on-run-end appends one row per node result of this invocation (models,
+    tests, unit tests, seeds, source freshness). The quality marts read it, so the data-quality
+    page shows the last build as it happened, with no manual step. -#}
+{% macro create_run_results_table() %}
+    create schema if not exists dbt_audit;
+    create table if not exists dbt_audit.run_results (
+        invocation_id varchar,
+        command varchar,
+        target_name varchar,
+        run_started_at timestamptz,
+        recorded_at timestamptz,
+        unique_id varchar,
+        resource_type varchar,
+        node_name varchar,
+        severity varchar,
+        status varchar,
+        failures bigint,
+        execution_seconds double,
+        message varchar
+    );
+{% endmacro %}
+
+{% macro record_run_results(results) %}
+    {%- if not execute or results | length == 0 -%}
+        select 1
+    {%- else -%}
+        insert into dbt_audit.run_results values
+        {%- for result in results %}
+            {%- set node = result.node %}
+            {%- set severity = node.config.severity if node.resource_type in ('test', 'unit_test') else none %}
+            (
+                '{{ invocation_id }}',
+                '{{ flags.WHICH }}',
+                '{{ target.name }}',
+                cast('{{ run_started_at.isoformat() }}' as timestamptz),
+                now(),
+                '{{ node.unique_id }}',
+                '{{ node.resource_type }}',
+                '{{ node.name }}',
+                {{ "'" ~ severity | lower ~ "'" if severity else 'null' }},
+                '{{ result.status }}',
+                {{ result.failures if result.failures is not none else 'null' }},
+                {{ result.execution_time }},
+                {{ "'" ~ (result.message | string | replace("'", "''"))[:500] ~ "'" if result.message else 'null' }}
+            ){{ "," if not loop.last }}
+        {%- endfor %}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,50 @@
+-- Per session whose market data a run brought: when it first landed and whether that was on
+-- time, i.e. within `load_sla_hours_after_close` hours of that session's close.
+with runs as (
+    select * from {{ ref('fct_pipeline_runs') }}
+    where pipeline in ('yfinance', 'sample_market')
+),
+
+sessions as (
+    select * from {{ ref('dim_trading_sessions') }}
+    where exchange = 'XNYS'
+),
+
+per_session as (
+    select
+        latest_data_date as session_date,
+        count(*) as runs,
+        count(*) filter (where status = 'failed') as failed_runs,
+        min(finished_at) filter (where status in ('success', 'partial')) as first_landed_at,
+        sum(rows_written) as rows_written,
+        max(tickers_failed_count) as max_tickers_failed
+    from runs
+    where latest_data_date is not null
+    group by latest_data_date
+),
+
+final as (
+    select
+        per_session.session_date,
+        sessions.close_at,
+        sessions.close_at + to_hours({{ var('load_sla_hours_after_close') }}) as sla_deadline_at,
+        per_session.first_landed_at,
+        cast(per_session.runs as bigint) as runs,
+        cast(per_session.failed_runs as bigint) as failed_runs,
+        per_session.rows_written,
+        per_session.max_tickers_failed,
+        coalesce(
+            per_session.first_landed_at
+            <= sessions.close_at + to_hours({{ var('load_sla_hours_after_close') }}),
+            false
+        ) as is_on_time,
+        date_diff(
+            'minute', sessions.close_at + to_hours({{ var('load_sla_hours_after_close') }}),
+            per_session.first_landed_at
+        ) as minutes_late
+    from per_session
+    inner join sessions
+        on per_session.session_date = sessions.session_date
+)
+
+select * from final

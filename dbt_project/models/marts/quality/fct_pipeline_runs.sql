@@ -1,0 +1,29 @@
+-- One row per ingest run with what an operator asks first: did it work, how long, how much,
+-- which session's data did it bring, which tickers failed.
+with runs as (
+    select * from {{ ref('stg_ingest__runs') }}
+),
+
+final as (
+    select
+        run_id,
+        pipeline,
+        source,
+        status,
+        started_at,
+        finished_at,
+        duration_seconds,
+        cast(timezone('America/New_York', started_at) as date) as run_date,
+        cast(timezone('America/New_York', max_ts) as date) as latest_data_date,
+        tickers_requested,
+        tickers_loaded,
+        cast(json_array_length(tickers_failed) as bigint) as tickers_failed_count,
+        tickers_failed,
+        rows_received,
+        rows_written,
+        duplicates_removed,
+        error
+    from runs
+)
+
+select * from final

@@ -147,7 +147,8 @@ valued as (
 priced as (
     select
         *,
-        {{ shares_value('quantity', 'close') }} as market_value
+        -- Nothing held is worth 0 even before the ticker has a price; a holding without one is null.
+        case when quantity = 0 then 0 else {{ shares_value('quantity', 'close') }} end as market_value
     from valued
 ),
 

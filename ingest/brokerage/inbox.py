@@ -1,0 +1,173 @@
+"""Broker CSV exports dropped into an inbox folder (format: docs/brokerage.md).
+
+Each file is loaded once: its fingerprint (path and sha256) is kept in the resource's
+dlt state, so a re-run skips it and a changed file is read again. The state is saved
+with the load, so a run that fails before loading leaves the files to be read again.
+
+A malformed file (wrong header, not UTF-8, truncated, broken quoting) is rejected whole
+and recorded in the run's report with the reason; the other files load. A rejected file
+is not remembered: every run reports it until it is fixed (then it is a changed file)
+or removed. Bad *values* are not a malformed file: they land in raw (see records.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from ingest.audit import RunReport
+from ingest.brokerage.records import (
+    COLUMNS,
+    KEYS,
+    Delivered,
+    keep_last_version,
+    parse_record,
+    raw_table,
+)
+from ingest.brokerage.source import ACCOUNTS_HINTS, TRANSACTIONS_HINTS
+
+log = logging.getLogger(__name__)
+
+
+class RejectedFile(Exception):
+    """The file cannot be read as an export; the message is the reason recorded."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    name: str  # relative to the inbox: what the audit row and source_file show
+    kind: str  # accounts or transactions
+    data: bytes
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def export_kind(path: Path) -> str:
+    """`accounts*.csv` is the accounts export; every other CSV file holds transactions."""
+    return "accounts" if path.name.lower().startswith("accounts") else "transactions"
+
+
+def find_exports(inbox: Path, kind: str) -> list[ExportFile]:
+    """The inbox's CSV files of one kind, in name order (later exports must sort later).
+
+    Hidden files and Excel's lock files (`~$name.csv`) are not exports.
+    """
+    found = []
+    for path in sorted(inbox.rglob("*")):
+        relative = path.relative_to(inbox)
+        if (
+            not path.is_file()
+            or path.suffix.lower() != ".csv"
+            or any(part.startswith((".", "~")) for part in relative.parts)
+            or export_kind(path) != kind
+        ):
+            continue
+        found.append(ExportFile(path, relative.as_posix(), kind, path.read_bytes()))
+    return found
+
+
+def read_export(export: ExportFile) -> list[tuple[int, dict[str, str]]]:
+    """(line number, {column: text}) of every record, or RejectedFile with the reason."""
+    data = export.data
+    if not data:
+        raise RejectedFile("empty file (not even a header)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RejectedFile(
+            f"not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"
+        ) from error
+    if not text.endswith(("\n", "\r")):
+        raise RejectedFile("truncated: the last line has no line break")
+    expected = COLUMNS[export.kind]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    try:
+        names = [name.strip().lower() for name in next(reader)]
+        missing = [c for c in expected if c not in names]
+        unexpected = [n for n in names if n not in expected]
+        if missing or unexpected or len(set(names)) != len(names):
+            raise RejectedFile(
+                f"wrong header for a {export.kind} export: "
+                + "; ".join(
+                    part
+                    for part in (
+                        missing and f"missing {', '.join(missing)}",
+                        unexpected and f"unexpected {', '.join(unexpected)}",
+                        len(set(names)) != len(names) and "a column appears twice",
+                    )
+                    if part
+                )
+            )
+        for fields in reader:
+            if not fields:
+                continue  # a blank line
+            if len(fields) != len(names):
+                raise RejectedFile(
+                    f"line {reader.line_num} has {len(fields)} fields, the header "
+                    f"{len(names)} (truncated or malformed)"
+                )
+            records.append((reader.line_num, dict(zip(names, fields, strict=True))))
+    except csv.Error as error:
+        raise RejectedFile(f"malformed CSV at line {reader.line_num}: {error}") from error
+    return records
+
+
+def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Table]:
+    """New and changed files of one kind, parsed, deduplicated, as one arrow table."""
+    loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
+    key = KEYS[kind]
+    delivered: list[Delivered] = []
+    for export in find_exports(inbox, kind):
+        state_key, fingerprint = str(export.path.resolve()), export.fingerprint
+        if loaded.get(state_key) == fingerprint:
+            log.info("%s: loaded before, unchanged: skipped", export.name)
+            continue
+        report.tickers_requested.append(export.name)
+        try:
+            records = read_export(export)
+        except RejectedFile as error:
+            report.fail(export.name, f"rejected: {error}")
+            continue
+        rows, keyless = [], []
+        for line, record in records:
+            row = parse_record(kind, record)
+            if row[key] is None:
+                keyless.append(line)
+                continue
+            rows.append(row)
+            delivered.append(Delivered(row, export.name, export.name, line))
+        if keyless:  # no key, no row: it could never be merged or corrected. The file loads.
+            lines = ", ".join(map(str, keyless))
+            report.fail(f"{export.name} line {lines}", f"no {key}: row skipped")
+        instants = [r["executed_at"] for r in rows if r.get("executed_at") is not None]
+        report.received(
+            export.name, len(rows), 0, min(instants, default=None), max(instants, default=None)
+        )
+        loaded[state_key] = fingerprint
+        log.info("%s: %d %s rows", export.name, len(rows), kind)
+    result = keep_last_version(kind, delivered)
+    report.duplicates_removed += result.duplicates_removed
+    if result.rows:
+        yield raw_table(kind, result.rows)
+
+
+@dlt.source(name="brokerage", max_table_nesting=0)
+def brokerage_csv(inbox: Path, report: RunReport) -> Any:
+    """Accounts and transactions from the broker's CSV exports in `inbox`."""
+    return (
+        dlt.resource(_load_exports, **ACCOUNTS_HINTS)(inbox, "accounts", report),
+        dlt.resource(_load_exports, **TRANSACTIONS_HINTS)(inbox, "transactions", report),
+    )

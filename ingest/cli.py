@@ -192,6 +192,24 @@ def _add_brokerage_parsers(
         help="folder with the exports: accounts*.csv, and any other *.csv of transactions "
         "(sub-folders included; read in path order, so later exports must sort later)",
     )
+    api_parser = sub.add_parser(
+        "brokerage-api",
+        parents=[common],
+        help="load accounts and new transactions from the broker's REST API",
+        description="Load accounts and the transactions booked since the last run from the "
+        "broker's REST API (docs/brokerage.md). The bearer token comes from "
+        "$SOURCES__BROKERAGE_API__TOKEN or [sources.brokerage_api] token in "
+        ".dlt/secrets.toml; it is never logged.",
+    )
+    api_parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the API's base URL, e.g. http://127.0.0.1:8765 for the mock broker (default: "
+        "$SOURCES__BROKERAGE_API__BASE_URL or [sources.brokerage_api] base_url in .dlt/)",
+    )
+    api_parser.add_argument(
+        "--page-size", type=int, metavar="N", help="items per request (default: 500)"
+    )
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -287,6 +305,38 @@ def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[Ru
     return [report]
 
 
+def run_brokerage_api(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    from ingest.brokerage.api import brokerage_api
+    from ingest.retry import RetryPolicy
+    from ingest.runner import run_source
+
+    report = RunReport(
+        pipeline="brokerage_api",
+        source="broker_api",
+        tickers_requested=["accounts", "transactions"],
+    )
+    options: dict[str, object] = {"base_url": args.base_url, "page_size": args.page_size}
+    try:
+        source = brokerage_api(
+            report, RetryPolicy(), **{k: v for k, v in options.items() if v is not None}
+        )
+    except ConfigFieldMissingException as error:
+        where = {
+            "token": "export SOURCES__BROKERAGE_API__TOKEN=<token>, or set token under "
+            "[sources.brokerage_api] in .dlt/secrets.toml (see .dlt/secrets.toml.example)",
+            "base_url": "pass --base-url URL or export SOURCES__BROKERAGE_API__BASE_URL=<url>",
+        }
+        missing = [f for f in error.fields if f in where] or list(error.fields)
+        raise ConfigError(
+            f"the brokerage API needs {' and '.join(missing)}: "
+            + "; ".join(where.get(f, f) for f in missing)
+        ) from error
+    run_source(warehouse, report, source, pipeline_name="brokerage_api", dataset=RAW_BROKERAGE)
+    return [report]
+
+
 def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from datetime import UTC, datetime
 
@@ -334,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sample": run_sample,
             "yfinance": run_yfinance,
             "brokerage-csv": run_brokerage_csv,
+            "brokerage-api": run_brokerage_api,
         }[args.command]
         reports = runner(args, warehouse)
     except (ConfigError, WarehouseError) as error:

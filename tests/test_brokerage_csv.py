@@ -230,7 +230,7 @@ def test_the_cli_command_exit_codes(inbox: Path, tmp_path: Path, capsys) -> None
     assert "brokerage_csv: partial; 3/4" in err and "broken.csv (rejected: not UTF-8" in err
 
 
-@pytest.mark.parametrize("command", ["brokerage-csv"])
+@pytest.mark.parametrize("command", ["brokerage-csv", "brokerage-api"])
 def test_the_brokerage_commands_explain_every_option(command: str, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave out the deliberate bad rows the quality gates must catch",
     )
+    sample.add_argument(
+        "--brokerage-inbox",
+        type=Path,
+        metavar="DIR",
+        help="folder the sample writes its broker CSV exports to before loading them as "
+        "`brokerage-csv` would (default: sample_brokerage_inbox in $INGEST_PIPELINES_DIR)",
+    )
 
     yahoo = sub.add_parser(
         "yfinance",
@@ -228,9 +235,7 @@ def _worst_exit(reports: Sequence[RunReport]) -> int:
 
 def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from ingest import calendar
-    from ingest.brokerage.source import brokerage
     from ingest.runner import run_source
-    from ingest.sample.brokerage import generate_brokerage
     from ingest.sample.market import SAMPLE_UNIVERSE, SampleMarket
     from ingest.yfinance.source import FetchPlan, market_data
 
@@ -274,17 +279,11 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
         dataset=RAW_YFINANCE,
     )
 
-    brokerage_report = RunReport(pipeline="sample_brokerage", source="sample")
-    accounts, transactions = generate_brokerage(market)
-    brokerage_report.rows_received = accounts.num_rows + transactions.num_rows
-    run_source(
-        warehouse,
-        brokerage_report,
-        brokerage([accounts], [transactions]),
-        pipeline_name="sample_brokerage",
-        dataset=RAW_BROKERAGE,
-    )
-    return [market_report, brokerage_report]
+    from ingest.config import pipelines_dir
+    from ingest.sample.brokerage import load_sample_brokerage
+
+    inbox = args.brokerage_inbox or pipelines_dir() / "sample_brokerage_inbox"
+    return [market_report, load_sample_brokerage(market, warehouse, inbox)]
 
 
 def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:

@@ -1,48 +1,43 @@
 """Seeded brokerage accounts and transactions that trade the sample market.
 
-Trades happen at prices inside that session's low-high range and at instants inside
-the session; holdings never go short; dividends and splits follow the market data's
-actions. With `defects`, a few rows carry the faults real broker exports have
+Trades happen at instants inside sessions and at prices inside the range of that very
+minute's bar where the sample has minute bars (the last sessions), inside the day's
+range before that; holdings never go short; dividends and splits follow the market
+data's actions. With `defects`, a few rows carry the faults real broker data has
 (`TRANSACTION_DEFECTS`), so the dbt quarantine and anomaly checks have work.
+
+`write_exports` writes the same data as a broker's CSV exports (the inbox format in
+docs/brokerage.md): one accounts file, one file per account and month that repeats the
+previous month's last week (exports overlap in real life), and with `defects` the
+faults only a file can have (`EXPORT_DEFECTS`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingest.sample.market import SampleMarket, _seed_for
+from ingest.audit import RunReport
+from ingest.brokerage.records import (  # the contract's shapes live with the source
+    ACCOUNT_COLUMNS,
+    ACCOUNTS_SCHEMA,
+    TRANSACTION_COLUMNS,
+    TRANSACTIONS_SCHEMA,
+    format_value,
+)
+from ingest.config import RAW_BROKERAGE, Warehouse
+from ingest.sample.market import EXCHANGE_TZ, SampleMarket, _seed_for
 
 CENT = Decimal("0.01")
-
-ACCOUNTS_SCHEMA = pa.schema(
-    [
-        pa.field("account_id", pa.string(), nullable=False),
-        ("account_name", pa.string()),
-        ("base_currency", pa.string()),
-        ("opened_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-TRANSACTIONS_SCHEMA = pa.schema(
-    [
-        pa.field("transaction_id", pa.string(), nullable=False),
-        ("account_id", pa.string()),
-        ("executed_at", pa.timestamp("us", tz="UTC")),
-        ("ticker", pa.string()),
-        ("action", pa.string()),
-        ("quantity", pa.decimal128(18, 6)),
-        ("price", pa.decimal128(18, 6)),
-        ("fees", pa.decimal128(18, 4)),
-        ("amount", pa.decimal128(18, 4)),
-        ("currency", pa.string()),
-    ]
-)
+TICK = Decimal("0.0001")  # the sample's bars are rounded to 4 decimals
 
 TRANSACTION_DEFECTS = (
     "unknown_action",
@@ -55,7 +50,12 @@ TRANSACTION_DEFECTS = (
     "price_outside_range",
     "outside_session",
     "split_disagrees",
+    "negative_quantity",
 )
+
+# Faults only an export file can carry, written by `write_exports` (ids BAD-<name>, except
+# the repeated line, which repeats a good transaction's line).
+EXPORT_DEFECTS = ("unparseable_timestamp", "conflicting_duplicate", "repeated_line")
 
 
 @dataclass(frozen=True)
@@ -123,18 +123,78 @@ class _Ledger:
         )
 
 
+class _TradingPrices:
+    """Where and at what price the sample's accounts can trade in each session."""
+
+    def __init__(self, market: SampleMarket, tickers: set[str]) -> None:
+        self.sessions = market.daily_sessions
+        self.first_minute_session = market.first_minute_session
+        end = market.as_of + timedelta(days=1)
+        start = self.sessions.session_date.iloc[0]
+        self.daily = {t: market.history(t, start=start, end=end, interval="1d") for t in tickers}
+        self.minutes = {
+            t: self._tradable_minutes(
+                market.history(t, start=self.first_minute_session, end=end, interval="1m")
+            )
+            for t in tickers
+        }
+
+    def _tradable_minutes(self, bars: pd.DataFrame) -> dict[object, pd.DataFrame]:
+        """Per session date, the bars a trade can have happened in: inside the session,
+        with a coherent range and volume (a faulty bar is the market data's defect, not a
+        place to trade), and not stamped twice."""
+        bars = bars[~bars.index.duplicated(keep=False)]
+        sane = (
+            (bars["Low"] <= bars[["Open", "Close"]].min(axis=1))
+            & (bars[["Open", "Close"]].max(axis=1) <= bars["High"])
+            & (bars["Volume"] > 0)
+        )
+        bars = bars[sane]
+        by_session = {}
+        minute_sessions = self.sessions[self.sessions.session_date >= self.first_minute_session]
+        for session in minute_sessions.itertuples():
+            inside = (bars.index >= session.open_at) & (bars.index < session.close_at)
+            by_session[session.session_date] = bars[inside]
+        return by_session
+
+    def trade(
+        self, rng: np.random.Generator, ticker: str, i: int, session: pd.Series
+    ) -> tuple[datetime, Decimal]:
+        """(instant, price) of a trade in session `i`: inside a minute bar's low-high where
+        that session has minute bars, inside the day's low-high otherwise."""
+        bars = self.minutes[ticker].get(session.session_date)
+        if bars is not None and len(bars):
+            bar = bars.iloc[int(rng.integers(len(bars)))]
+            at = bar.name.to_pydatetime() + timedelta(seconds=int(rng.integers(0, 60)))
+            return at.astimezone(UTC), _price_within(rng, bar["Low"], bar["High"])
+        bar = self.daily[ticker].iloc[i]
+        price = _price_within(rng, bar["Low"], bar["High"])
+        return _instant_in_session(rng, session), price
+
+    def price_at(self, ticker: str, i: int, at: datetime) -> Decimal:
+        """A price that was traded at `at`: the minute bar's close, else the day's close."""
+        bars = self.minutes[ticker].get(self.sessions.session_date.iloc[i])
+        minute = pd.Timestamp(at).floor("min").tz_convert(EXCHANGE_TZ)
+        if bars is not None and minute in bars.index:
+            return _money(bars.loc[minute, "Close"])
+        return _money(self.daily[ticker].iloc[i]["Close"])
+
+
+def _price_within(rng: np.random.Generator, low: float, high: float) -> Decimal:
+    """A price between low and high: whole cents as brokers print them, unless the range
+    holds no whole cent (then to the bar's own 4 decimals, which stays inside)."""
+    low_d, high_d = Decimal(str(round(low, 4))), Decimal(str(round(high, 4)))
+    target = low_d + (high_d - low_d) * Decimal(str(rng.uniform(0.1, 0.9)))
+    lowest, highest = low_d.quantize(CENT, ROUND_CEILING), high_d.quantize(CENT, ROUND_FLOOR)
+    if lowest > highest:
+        return target.quantize(TICK)
+    return min(max(target.quantize(CENT), lowest), highest)
+
+
 def generate_brokerage(market: SampleMarket) -> tuple[pa.Table, pa.Table]:
     """(accounts, transactions) arrow tables in the raw contract's shape."""
     sessions = market.daily_sessions
-    daily = {
-        t: market.history(
-            t,
-            start=sessions.session_date.iloc[0],
-            end=market.as_of + timedelta(days=1),
-            interval="1d",
-        )
-        for t in {t for a in SAMPLE_ACCOUNTS for t in a.universe}
-    }
+    prices = _TradingPrices(market, {t for a in SAMPLE_ACCOUNTS for t in a.universe})
     accounts, transactions = [], []
     for account in SAMPLE_ACCOUNTS:
         opened_at = sessions.open_at.iloc[0].to_pydatetime() - timedelta(days=3)
@@ -146,9 +206,9 @@ def generate_brokerage(market: SampleMarket) -> tuple[pa.Table, pa.Table]:
                 "opened_at": opened_at,
             }
         )
-        transactions.extend(_account_transactions(market, account, daily))
+        transactions.extend(_account_transactions(market, account, prices))
     if market.defects:
-        transactions.extend(_defects(market, daily, transactions))
+        transactions.extend(_defects(market, prices, transactions))
     return (
         pa.Table.from_pylist(accounts, schema=ACCOUNTS_SCHEMA),
         pa.Table.from_pylist(transactions, schema=TRANSACTIONS_SCHEMA),
@@ -162,7 +222,7 @@ def _instant_in_session(rng: np.random.Generator, session: pd.Series) -> datetim
 
 
 def _account_transactions(
-    market: SampleMarket, account: SampleAccount, daily: dict[str, pd.DataFrame]
+    market: SampleMarket, account: SampleAccount, prices: _TradingPrices
 ) -> list[dict[str, object]]:
     rng = _seed_for(market.seed, account.account_id, "transactions")
     ledger = _Ledger(account)
@@ -175,7 +235,7 @@ def _account_transactions(
             ledger.cash += amount
             ledger.add(_instant_in_session(rng, session), "deposit", amount=amount)
         for ticker in list(ledger.holdings):
-            bar = daily[ticker].iloc[i]
+            bar = prices.daily[ticker].iloc[i]
             if bar["Stock Splits"] > 0 and ledger.holdings[ticker] > 0:
                 received = ledger.holdings[ticker] * (Decimal(str(bar["Stock Splits"])) - 1)
                 ledger.holdings[ticker] += received
@@ -207,8 +267,7 @@ def _account_transactions(
             continue
         if i % 9 == 3:  # a buy
             ticker = account.universe[int(rng.integers(len(account.universe)))]
-            bar = daily[ticker].iloc[i]
-            price = _money(bar["Low"] + (bar["High"] - bar["Low"]) * rng.uniform(0.1, 0.9))
+            at, price = prices.trade(rng, ticker, i, session)
             budget = min(ledger.cash * Decimal("0.15"), ledger.cash - 50)
             quantity = Decimal(int(budget / price))
             if quantity >= 1:
@@ -217,7 +276,7 @@ def _account_transactions(
                 ledger.cash -= cost
                 ledger.holdings[ticker] = ledger.holdings.get(ticker, Decimal(0)) + quantity
                 ledger.add(
-                    _instant_in_session(rng, session),
+                    at,
                     "buy",
                     ticker=ticker,
                     quantity=quantity,
@@ -229,8 +288,7 @@ def _account_transactions(
             held = sorted(t for t, q in ledger.holdings.items() if q > 0)
             if held:
                 ticker = held[int(rng.integers(len(held)))]
-                bar = daily[ticker].iloc[i]
-                price = _money(bar["Low"] + (bar["High"] - bar["Low"]) * rng.uniform(0.1, 0.9))
+                at, price = prices.trade(rng, ticker, i, session)
                 share = 1.0 if rng.random() < 0.2 else rng.uniform(0.2, 0.6)
                 quantity = max(
                     Decimal(1), Decimal(int(ledger.holdings[ticker] * Decimal(str(share))))
@@ -241,7 +299,7 @@ def _account_transactions(
                 ledger.cash += proceeds
                 ledger.holdings[ticker] -= quantity
                 ledger.add(
-                    _instant_in_session(rng, session),
+                    at,
                     "sell",
                     ticker=ticker,
                     quantity=quantity,
@@ -261,15 +319,25 @@ def _account_transactions(
     return ledger.rows
 
 
+def _later_in_same_minute(at: datetime) -> datetime:
+    """A later instant in the same minute: a repeat booked seconds after the original, whose
+    price therefore still fits that minute's bar."""
+    return at.replace(second=59) if at.second < 59 else at.replace(microsecond=500_000)
+
+
 def _defects(
-    market: SampleMarket, daily: dict[str, pd.DataFrame], good: list[dict[str, object]]
+    market: SampleMarket, prices: _TradingPrices, good: list[dict[str, object]]
 ) -> list[dict[str, object]]:
-    """One row per TRANSACTION_DEFECTS entry, ids prefixed BAD- so tests can find them."""
+    """One row per TRANSACTION_DEFECTS entry, ids prefixed BAD- so tests can find them.
+
+    Each row carries one fault only: the base row is a coherent buy (a price traded at
+    that instant), so a validation that finds two faults in it is wrong about one.
+    """
     sessions = market.daily_sessions
     session = sessions.iloc[-30]
     at = session.open_at.to_pydatetime() + timedelta(hours=2)
-    spy = daily["SPY"].iloc[len(sessions) - 30]
-    spy_price = _money(spy["Close"])
+    spy = prices.daily["SPY"].iloc[len(sessions) - 30]
+    spy_price = prices.price_at("SPY", len(sessions) - 30, at)
     base = {
         "account_id": "ACC-1001",
         "executed_at": at,
@@ -305,7 +373,7 @@ def _defects(
         "probable_duplicate": {
             k: last_buy[k] for k in ("ticker", "quantity", "price", "fees", "amount")
         }
-        | {"executed_at": last_buy["executed_at"] + timedelta(minutes=2)},
+        | {"executed_at": _later_in_same_minute(last_buy["executed_at"])},
         "price_outside_range": {
             "price": _money(spy["High"] * 1.2),
             "amount": -_money(spy["High"] * 1.2),
@@ -329,5 +397,137 @@ def _defects(
                 "amount": Decimal(0),
             }
         ),
+        "negative_quantity": {"quantity": Decimal(-5), "amount": 5 * spy_price},
     }
     return [base | {"transaction_id": f"BAD-{name}"} | change for name, change in rows.items()]
+
+
+def _csv_text(columns: tuple[str, ...], rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _export_line(row: dict[str, object], columns: tuple[str, ...]) -> list[str]:
+    return [format_value(row[c]) for c in columns]
+
+
+def _month_start(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _next_month(start: datetime) -> datetime:
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+def _export_defect_lines(template: dict[str, object]) -> list[list[str]]:
+    """The EXPORT_DEFECTS lines, built from a good buy, in the order they are written."""
+    line = _export_line(template, TRANSACTION_COLUMNS)
+    column = TRANSACTION_COLUMNS.index
+    quantity, price, fees = (Decimal(str(template[c])) for c in ("quantity", "price", "fees"))
+    conflicting = [
+        _export_line(
+            template
+            | {
+                "transaction_id": "BAD-conflicting_duplicate",
+                "quantity": q,
+                "amount": -(q * price + fees),
+            },
+            TRANSACTION_COLUMNS,
+        )
+        for q in (quantity, quantity + 1)
+    ]
+    executed_at = template["executed_at"]
+    assert isinstance(executed_at, datetime)
+    unparseable = [*line]
+    unparseable[column("transaction_id")] = "BAD-unparseable_timestamp"
+    # What a spreadsheet makes of an instant: US local time, no zone.
+    unparseable[column("executed_at")] = (
+        pd.Timestamp(executed_at).tz_convert(EXCHANGE_TZ).strftime("%m/%d/%Y %I:%M %p")
+    )
+    return [line, line, conflicting[0], unparseable, conflicting[1]]
+
+
+def write_exports(
+    inbox: Path,
+    accounts: pa.Table,
+    transactions: pa.Table,
+    *,
+    defects: bool,
+    overlap_days: int = 7,
+) -> list[Path]:
+    """Write the data as a broker's CSV exports into `inbox`; returns the files written.
+
+    `accounts.csv`, and per account and month `transactions_<account>_<YYYY-MM>.csv`
+    holding that month plus the previous month's last `overlap_days` days. The folder is
+    the sample's own: CSV files it no longer produces are removed, and a file whose
+    content is unchanged is not rewritten. With `defects`, the month of the account
+    ACC-1001's last buy also carries EXPORT_DEFECTS: that buy's line twice, a
+    transaction id written twice with different quantities, and a local, zone-less
+    timestamp.
+    """
+    files = {
+        "accounts.csv": _csv_text(
+            ACCOUNT_COLUMNS, [_export_line(r, ACCOUNT_COLUMNS) for r in accounts.to_pylist()]
+        )
+    }
+    rows = sorted(transactions.to_pylist(), key=lambda r: (r["executed_at"], r["transaction_id"]))
+    template = next(
+        (
+            r
+            for r in reversed(rows)
+            if r["action"] == "buy"
+            and r["account_id"] == "ACC-1001"
+            and not str(r["transaction_id"]).startswith("BAD-")
+        ),
+        None,
+    )
+    overlap = timedelta(days=overlap_days)
+    for account in sorted({str(r["account_id"]) for r in rows}):
+        own = [r for r in rows if r["account_id"] == account]
+        months = sorted({_month_start(r["executed_at"]) for r in own})  # type: ignore[arg-type]
+        for month in months:
+            lines = []
+            for row in own:
+                executed_at = row["executed_at"]
+                assert isinstance(executed_at, datetime)
+                if not month - overlap <= executed_at < _next_month(month):
+                    continue
+                if defects and row is template and _month_start(executed_at) == month:
+                    lines.extend(_export_defect_lines(row))
+                else:
+                    lines.append(_export_line(row, TRANSACTION_COLUMNS))
+            name = f"transactions_{account}_{month:%Y-%m}.csv"
+            files[name] = _csv_text(TRANSACTION_COLUMNS, lines)
+    inbox.mkdir(parents=True, exist_ok=True)
+    for stale in inbox.glob("*.csv"):
+        if stale.name not in files:
+            stale.unlink()
+    written = []
+    for name, text in files.items():
+        path = inbox / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="")
+        written.append(path)
+    return written
+
+
+def load_sample_brokerage(market: SampleMarket, warehouse: Warehouse, inbox: Path) -> RunReport:
+    """Generate the sample's accounts and transactions, write them as broker CSV exports
+    into `inbox`, and load them through the very inbox source real exports go through
+    (so a re-run finds the files unchanged and skips them)."""
+    from ingest.brokerage.inbox import brokerage_csv
+    from ingest.runner import run_source
+
+    accounts, transactions = generate_brokerage(market)
+    write_exports(inbox, accounts, transactions, defects=market.defects)
+    report = RunReport(pipeline="sample_brokerage", source="sample")
+    return run_source(
+        warehouse,
+        report,
+        brokerage_csv(inbox, report),
+        pipeline_name="sample_brokerage",
+        dataset=RAW_BROKERAGE,
+    )

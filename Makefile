@@ -24,6 +24,7 @@ export EVIDENCE_SOURCE__warehouse__filename := $(shell realpath -m --relative-to
 TEST_WAREHOUSE := $(CURDIR)/data/ci/warehouse.duckdb
 TEST_AS_OF := 2026-11-20
 DOCS_PORT ?= 8080
+DBT_ARGS ?=
 REPORTS_PORT ?= 4173
 
 .PHONY: help setup demo ingest ingest-sample build test lint docs docs-serve reports \
@@ -67,8 +68,8 @@ ingest-sample: setup ## generate the offline sample and load it into the warehou
 check-warehouse: setup
 	@$(PY) -m ingest check
 
-build: check-warehouse ## dbt build (models + tests) on the warehouse
-	$(DBT) build
+build: check-warehouse ## dbt build (models + tests) on the warehouse; DBT_ARGS=--full-refresh etc. pass through
+	$(DBT) build $(DBT_ARGS)
 
 freshness: check-warehouse ## dbt source freshness on the warehouse
 	$(DBT) source freshness
@@ -90,7 +91,7 @@ lint: setup ## ruff (Python), sqlfluff (dbt models), actionlint (workflows)
 docs: check-warehouse ## dbt docs generate (the lineage catalog)
 	$(DBT) docs generate
 
-docs-serve: docs ## serve the dbt docs on 127.0.0.1:$(DOCS_PORT)
+docs-serve: docs ## serve the dbt docs on 127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 reports: check-warehouse ## build the Evidence reports as a static site (fails on any query error)
@@ -99,7 +100,7 @@ reports: check-warehouse ## build the Evidence reports as a static site (fails o
 reports-dev: check-warehouse ## Evidence dev server with live reload
 	cd reports && npm run sources && npm run dev -- --host 127.0.0.1
 
-reports-serve: ## serve the static reports build on 127.0.0.1:$(REPORTS_PORT)
+reports-serve: ## serve the static reports build on 127.0.0.1:4173 (REPORTS_PORT=...)
 	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }
 	$(PYTHON) -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory reports/build
 
@@ -113,5 +114,5 @@ lock: ## re-resolve Python dependencies and rewrite requirements.lock
 clean: ## remove generated data and build outputs (keeps .venv and node_modules)
 	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/.evidence/template/static/data reports/build.log
 
-clean-all: clean ## also remove .venv and reports/node_modules
+clean-all: clean ## also remove .venv and the node_modules folders
 	rm -rf $(VENV) reports/node_modules tools/node_modules

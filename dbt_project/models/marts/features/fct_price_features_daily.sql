@@ -1,10 +1,15 @@
--- Daily price features per ticker, on the adjusted close. A feature is null until its
--- window is full, so a short history never masquerades as a 20-session average.
-with clean_bars as (
+-- Daily price features per ticker, computed on the adjusted close (high and low scaled by
+-- the same factor), so a split or dividend never looks like a price move. Every feature is
+-- null until its window is full: a short history never masquerades as a 20-session average.
+-- Windows count the ticker's clean sessions (rows); a quarantined bar is skipped, not filled.
+-- Formulas, units and conventions: _features__models.yml.
+{%- set benchmark_ticker = var('benchmark_ticker', 'SPY') %}
+
+with adjusted_bars as (
     select * from {{ ref('int_bars_1d_adjusted') }}
 ),
 
-windowed as (
+sessions as (
     select
         ticker,
         trade_date,
@@ -13,16 +18,111 @@ windowed as (
         adj_high as high,
         adj_low as low,
         volume,
-        lag(adj_close) over by_ticker as previous_adj_close,
-        count(adj_close) over last_20_sessions as sessions_in_window_20,
-        avg(adj_close) over last_20_sessions as mean_adj_close_20
-    from clean_bars
+        row_number() over by_ticker as session_number,
+        lag(trade_date) over by_ticker as previous_trade_date,
+        lag(adj_close) over by_ticker as previous_adj_close
+    from adjusted_bars
+    window by_ticker as (partition by ticker order by trade_date)
+),
+
+price_changes as (
+    select
+        *,
+        adj_close / previous_adj_close - 1 as return_1d,
+        ln(adj_close / previous_adj_close) as log_return_1d,
+        -- The first session has no previous close: no volume direction yet.
+        sign(adj_close - previous_adj_close) * volume as signed_volume
+    from sessions
+),
+
+rolling_windows as (
+    select
+        *,
+        adj_close / lag(adj_close, 5) over by_ticker - 1 as return_5d,
+        adj_close / lag(adj_close, 21) over by_ticker - 1 as return_21d,
+        {{ rolling_aggregate('avg', 'adj_close', 5) }} as sma_5,
+        {{ rolling_aggregate('avg', 'adj_close', 20) }} as sma_20,
+        {{ rolling_aggregate('avg', 'adj_close', 50) }} as sma_50,
+        {{ rolling_aggregate('avg', 'adj_close', 200) }} as sma_200,
+        {{ rolling_aggregate('stddev_pop', 'adj_close', 20) }} as stddev_pop_adj_close_20,
+        {{ rolling_aggregate('stddev_samp', 'log_return_1d', 20) }} as stddev_samp_log_return_20,
+        adj_close - lag(adj_close, 10) over by_ticker as momentum_10,
+        100 * (adj_close / lag(adj_close, 10) over by_ticker - 1) as roc_10,
+        max(adj_close) over to_date as running_max_adj_close,
+        {{ rolling_aggregate('max', 'high', 252) }} as high_52w,
+        {{ rolling_aggregate('min', 'low', 252) }} as low_52w,
+        {{ rolling_aggregate('avg', 'volume', 20) }} as mean_volume_20,
+        {{ rolling_aggregate('stddev_pop', 'volume', 20) }} as stddev_pop_volume_20,
+        cast(coalesce(sum(signed_volume) over to_date, 0) as bigint) as obv
+    from price_changes
     window
         by_ticker as (partition by ticker order by trade_date),
-        last_20_sessions as (
+        to_date as (
             partition by ticker order by trade_date
-            rows between 19 preceding and current row
+            rows between unbounded preceding and current row
         )
+),
+
+benchmark_returns as (
+    select
+        trade_date,
+        previous_trade_date,
+        return_1d as benchmark_return_1d
+    from price_changes
+    where ticker = '{{ benchmark_ticker }}'
+),
+
+-- A pair counts only when both returns span the same two sessions: the return after a
+-- ticker's quarantined bar covers two sessions and is not set against a one-session return.
+matched_returns as (
+    select
+        price_changes.ticker,
+        price_changes.trade_date,
+        price_changes.return_1d,
+        benchmark_returns.benchmark_return_1d
+    from price_changes
+    inner join benchmark_returns
+        on
+            price_changes.trade_date = benchmark_returns.trade_date
+            and price_changes.previous_trade_date = benchmark_returns.previous_trade_date
+),
+
+-- Beta = cov(r, r_benchmark) / var(r_benchmark) over the last 60 matched pairs, from window
+-- sums: the benchmark's own beta is then exactly 1 (numerator and denominator are the same
+-- sums), which DuckDB's windowed regr_slope does not guarantee (0.9999999999999998 seen).
+benchmark_sums as (
+    select
+        ticker,
+        trade_date,
+        {{ rolling_aggregate('sum', 'return_1d * benchmark_return_1d', 60) }} as sum_cross_product_60,
+        {{ rolling_aggregate('sum', 'return_1d', 60) }} as sum_return_60,
+        {{ rolling_aggregate('sum', 'benchmark_return_1d', 60) }} as sum_benchmark_return_60,
+        {{ rolling_aggregate('sum', 'benchmark_return_1d * benchmark_return_1d', 60) }}
+            as sum_squared_benchmark_return_60
+    from matched_returns
+),
+
+betas as (
+    select
+        ticker,
+        trade_date,
+        (sum_cross_product_60 - sum_return_60 * sum_benchmark_return_60 / 60)
+        / nullif(sum_squared_benchmark_return_60 - sum_benchmark_return_60 * sum_benchmark_return_60 / 60, 0)
+            as beta_60d
+    from benchmark_sums
+),
+
+indicators as (
+    select
+        rolling_windows.*,
+        rolling_windows.sma_20 + 2 * rolling_windows.stddev_pop_adj_close_20 as bb_upper_20,
+        rolling_windows.sma_20 - 2 * rolling_windows.stddev_pop_adj_close_20 as bb_lower_20,
+        betas.beta_60d
+    from rolling_windows
+    left join betas
+        on
+            rolling_windows.ticker = betas.ticker
+            and rolling_windows.trade_date = betas.trade_date
 ),
 
 final as (
@@ -34,10 +134,29 @@ final as (
         high,
         low,
         volume,
-        adj_close / previous_adj_close - 1 as return_1d,
-        ln(adj_close / previous_adj_close) as log_return_1d,
-        case when sessions_in_window_20 = 20 then mean_adj_close_20 end as sma_20
-    from windowed
+        return_1d,
+        log_return_1d,
+        return_5d,
+        return_21d,
+        sma_5,
+        sma_20,
+        sma_50,
+        sma_200,
+        sma_20 as bb_middle_20,
+        bb_upper_20,
+        bb_lower_20,
+        (adj_close - bb_lower_20) / nullif(bb_upper_20 - bb_lower_20, 0) as bb_pct_b_20,
+        stddev_samp_log_return_20 * sqrt(252) as volatility_20d,
+        momentum_10,
+        roc_10,
+        adj_close / running_max_adj_close - 1 as drawdown,
+        high_52w,
+        low_52w,
+        100 * (adj_close / high_52w - 1) as pct_from_high_52w,
+        (volume - mean_volume_20) / nullif(stddev_pop_volume_20, 0) as volume_zscore_20,
+        obv,
+        beta_60d
+    from indicators
 )
 
 select * from final

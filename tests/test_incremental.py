@@ -64,15 +64,7 @@ def test_incremental_day_equals_full_refresh(tmp_path) -> None:
     assert str(after[0][1]) == "2025-12-31" and str(before[0][1]) == "2025-12-30"
     incremental = snapshot(env)
 
-    dbt(
-        env,
-        "run",
-        "--full-refresh",
-        "--select",
-        "+int_bars_1m_aligned+",
-        "--exclude",
-        "fct_price_features_daily",
-    )
+    dbt(env, "build", "--full-refresh", *MINUTE_SELECTION)
     full = snapshot(env)
     for table in MINUTE_MARTS:
         assert same_rows(incremental[table], full[table]), (

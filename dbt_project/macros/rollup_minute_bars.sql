@@ -4,20 +4,8 @@
     (high + low + close) / 3 by volume; a window with no volume has a null VWAP. -#}
 {% macro rollup_minute_bars(minutes) %}
 -- depends_on: {{ ref('dim_trading_sessions') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['ticker', 'session_date'],
-        on_schema_change='fail',
-    )
-}}
-
 with aligned_bars as (
-    select * from {{ ref('int_bars_1m_aligned') }}
-    {% if is_incremental() %}
-        where session_date >= {{ incremental_session_cutoff() }}
-    {% endif %}
+    {{ session_incremental(ref('int_bars_1m_aligned')) }}
 ),
 
 bucketed as (

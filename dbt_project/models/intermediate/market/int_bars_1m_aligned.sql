@@ -3,21 +3,9 @@
 -- the previous minute of the same session (is_filled, volume 0). Minutes before the first
 -- trade of a session stay missing: nothing is carried over the overnight gap or a holiday.
 -- depends_on: {{ ref('dim_trading_sessions') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['ticker', 'session_date'],
-    )
-}}
-
 with clean_bars as (
-    select * from {{ ref('int_bars_1m_validated') }}
-    where
-        reject_reason is null
-    {% if is_incremental() %}
-        and session_date >= {{ incremental_session_cutoff() }}
-    {% endif %}
+    select * from ({{ session_incremental(ref('int_bars_1m_validated')) }})
+    where reject_reason is null
 ),
 
 traded_sessions as (

@@ -23,11 +23,13 @@ export EVIDENCE_SOURCE__warehouse__filename := $(shell realpath -m --relative-to
 # The test warehouse: a fixed sample (pinned as-of date) so test runs are reproducible.
 TEST_WAREHOUSE := $(CURDIR)/data/ci/warehouse.duckdb
 TEST_AS_OF := 2026-11-20
+BROKERAGE_INBOX ?= $(CURDIR)/data/brokerage_inbox
+MOCK_BROKER_TOKEN ?= mock-broker-token
 DOCS_PORT ?= 8080
 DBT_ARGS ?=
 REPORTS_PORT ?= 4173
 
-.PHONY: help setup demo ingest ingest-sample build test lint docs docs-serve reports \
+.PHONY: help setup demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
 	reports-dev reports-serve freshness check-warehouse lock clean clean-all
 
 help: ## list the targets
@@ -50,6 +52,7 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 
 demo: setup ## the whole job on the offline sample: generate -> load -> dbt build -> reports build
 	@$(MAKE) ingest-sample
+	@$(MAKE) ingest-brokerage-mock
 	@$(MAKE) build
 	@$(MAKE) reports
 	@echo
@@ -64,6 +67,15 @@ ingest: setup ## daily load from Yahoo Finance, default universe (needs the inte
 
 ingest-sample: setup ## generate the offline sample and load it into the warehouse
 	$(PY) -m ingest sample
+
+ingest-brokerage: setup ## load broker CSV exports dropped in data/brokerage_inbox (BROKERAGE_INBOX=...; each file once)
+	$(PY) -m ingest brokerage-csv --inbox $(BROKERAGE_INBOX)
+
+ingest-brokerage-mock: setup ## load the mock broker's REST API (started on 127.0.0.1, stopped after)
+	@coproc MOCK { exec $(PY) -m ingest.brokerage.mock_server --port 0 --token $(MOCK_BROKER_TOKEN); }; \
+	trap 'kill $$MOCK_PID 2>/dev/null' EXIT; \
+	read -r url <&"$${MOCK[0]}"; \
+	SOURCES__BROKERAGE_API__TOKEN=$(MOCK_BROKER_TOKEN) $(PY) -m ingest brokerage-api --base-url "$$url"
 
 check-warehouse: setup
 	@$(PY) -m ingest check

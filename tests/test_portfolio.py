@@ -332,7 +332,6 @@ def test_every_reason_the_sample_produces_is_found(warehouse) -> None:
     assert score == pytest.approx(0.2, abs=0.005)
 
 
-@pytest.mark.xfail(reason="needs raw conflicting_versions in stg_brokerage__transactions")
 def test_a_conflicting_duplicate_id_is_rejected(warehouse) -> None:
     found = rows(warehouse, "select reject_reason from marts.fct_quarantined_transactions "
                             "where transaction_id = 'BAD-conflicting_duplicate'")  # fmt: skip

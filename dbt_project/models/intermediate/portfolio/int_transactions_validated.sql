@@ -76,7 +76,8 @@ row_checked as (
     select
         *,
         case
-            when version_rank > 1 then 'duplicate_id'
+            -- a later copy of an id, or an id the export held in several differing versions
+            when version_rank > 1 or conflicting_versions > 0 then 'duplicate_id'
             when
                 action is null
                 or action not in ('buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split')

@@ -14,6 +14,11 @@ renamed as (
         coalesce(fees, 0) as fees,
         amount as reported_amount,
         upper(currency) as currency,
+        -- Lineage and parse problems recorded by the loader (ingest/brokerage/records.py).
+        source_file,
+        source_line,
+        unparsed_values,
+        coalesce(conflicting_versions, 0) as conflicting_versions,
         to_timestamp(cast(_dlt_load_id as double)) as loaded_at,
         _dlt_load_id as load_id
     from source

@@ -283,7 +283,7 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
     from ingest.sample.brokerage import load_sample_brokerage
 
     inbox = args.brokerage_inbox or pipelines_dir() / "sample_brokerage_inbox"
-    return [market_report, load_sample_brokerage(market, warehouse, inbox)]
+    return [market_report, load_sample_brokerage(market, warehouse, inbox, until=until)]
 
 
 def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:

@@ -54,6 +54,10 @@ def snapshot(env: dict[str, str]) -> dict[str, list[tuple]]:
 def test_incremental_day_equals_full_refresh(tmp_path) -> None:
     env = warehouse_env(tmp_path)
     ingest(env, *SAMPLE, "--until", "2025-12-30")
+    latest_trade_day = "select max(cast(timezone('America/New_York', executed_at) as date)) "
+    assert (
+        str(query(env, latest_trade_day + "from raw_brokerage.transactions")[0][0]) <= "2025-12-30"
+    )
     dbt(env, "build", *MINUTE_SELECTION)
     before = query(env, "select count(*), max(session_date) from marts.fct_bars_1m")
 

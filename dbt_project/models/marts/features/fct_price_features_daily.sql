@@ -2,11 +2,16 @@
 -- the same factor), so a split or dividend never looks like a price move. Every feature is
 -- null until its window is full: a short history never masquerades as a 20-session average.
 -- Windows count the ticker's clean sessions (rows); a quarantined bar is skipped, not filled.
--- Formulas, units and conventions: _features__models.yml.
+-- The recursive indicators (EMA, MACD, RSI, ATR) come from int_bars_1d_smoothed.
+-- Formulas, units and conventions: _features__models.yml and docs/features.md.
 {%- set benchmark_ticker = var('benchmark_ticker', 'SPY') %}
 
 with adjusted_bars as (
     select * from {{ ref('int_bars_1d_adjusted') }}
+),
+
+smoothed_indicators as (
+    select * from {{ ref('int_bars_1d_smoothed') }}
 ),
 
 sessions as (
@@ -117,8 +122,19 @@ indicators as (
         rolling_windows.*,
         rolling_windows.sma_20 + 2 * rolling_windows.stddev_pop_adj_close_20 as bb_upper_20,
         rolling_windows.sma_20 - 2 * rolling_windows.stddev_pop_adj_close_20 as bb_lower_20,
+        smoothed_indicators.ema_12,
+        smoothed_indicators.ema_26,
+        smoothed_indicators.macd,
+        smoothed_indicators.macd_signal,
+        smoothed_indicators.macd_hist,
+        smoothed_indicators.rsi_14,
+        smoothed_indicators.atr_14,
         betas.beta_60d
     from rolling_windows
+    left join smoothed_indicators
+        on
+            rolling_windows.ticker = smoothed_indicators.ticker
+            and rolling_windows.trade_date = smoothed_indicators.trade_date
     left join betas
         on
             rolling_windows.ticker = betas.ticker
@@ -142,10 +158,17 @@ final as (
         sma_20,
         sma_50,
         sma_200,
+        ema_12,
+        ema_26,
+        macd,
+        macd_signal,
+        macd_hist,
+        rsi_14,
         sma_20 as bb_middle_20,
         bb_upper_20,
         bb_lower_20,
         (adj_close - bb_lower_20) / nullif(bb_upper_20 - bb_lower_20, 0) as bb_pct_b_20,
+        atr_14,
         stddev_samp_log_return_20 * sqrt(252) as volatility_20d,
         momentum_10,
         roc_10,

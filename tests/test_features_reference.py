@@ -54,7 +54,7 @@ def mart(warehouse) -> pd.DataFrame:
 def reference(warehouse) -> pd.DataFrame:
     bars = frame(
         warehouse,
-        "select ticker, trade_date, close, adj_close, adj_high, adj_low, volume "
+        "select ticker, trade_date, close, adj_close, adj_high, adj_low, volume, split_ratio "
         "from intermediate.int_bars_1d_adjusted",
     )
     return reference_features(bars)
@@ -89,7 +89,12 @@ def per_ticker(bars: pd.DataFrame, column: str, f: Callable[[pd.Series], pd.Seri
 def reference_features(bars: pd.DataFrame) -> pd.DataFrame:
     b = bars.rename(columns={"adj_high": "high", "adj_low": "low"}).copy()
     by_ticker = b.groupby("ticker", sort=False)
-    p, high, low, volume = b["adj_close"], b["high"], b["low"], b["volume"].astype(float)
+    p, high, low = b["adj_close"], b["high"], b["low"]
+    # Volume in today's share units: times every later split ratio (a 2-for-1 doubles it).
+    later_splits = b.groupby("ticker", sort=False)["split_ratio"].transform(
+        lambda ratios: ratios[::-1].cumprod()[::-1].shift(-1).fillna(1.0)
+    )
+    volume = b["volume"].astype(float) * later_splits
     previous = by_ticker["adj_close"].shift(1)
 
     def lag(n: int) -> pd.Series:

@@ -17,7 +17,8 @@ event_factors as (
         *,
         lag(close) over by_ticker as previous_close,
         (1.0 / split_ratio)
-        * (1.0 - dividend_per_share / coalesce(lag(close) over by_ticker, close)) as event_factor
+        * (1.0 - dividend_per_share / coalesce(lag(close) over by_ticker, close)) as event_factor,
+        1.0 / split_ratio as split_factor
     from clean_bars
     window by_ticker as (partition by ticker order by trade_date)
 ),
@@ -31,7 +32,15 @@ adjusted as (
                 rows between 1 following and unbounded following
             ),
             1.0
-        ) as adjustment_factor
+        ) as adjustment_factor,
+        -- Volume follows splits only (a dividend does not change the share count).
+        coalesce(
+            product(split_factor) over (
+                partition by ticker order by trade_date
+                rows between 1 following and unbounded following
+            ),
+            1.0
+        ) as split_adjustment_factor
     from event_factors
 ),
 
@@ -51,6 +60,8 @@ final as (
         open * adjustment_factor as adj_open,
         high * adjustment_factor as adj_high,
         low * adjustment_factor as adj_low,
+        split_adjustment_factor,
+        volume / split_adjustment_factor as adj_volume,
         adj_close as provider_adj_close,
         previous_close,
         load_id

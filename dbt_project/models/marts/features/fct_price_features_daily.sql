@@ -23,6 +23,7 @@ sessions as (
         adj_high as high,
         adj_low as low,
         volume,
+        adj_volume,
         row_number() over by_ticker as session_number,
         lag(trade_date) over by_ticker as previous_trade_date,
         lag(adj_close) over by_ticker as previous_adj_close
@@ -36,7 +37,7 @@ price_changes as (
         adj_close / previous_adj_close - 1 as return_1d,
         ln(adj_close / previous_adj_close) as log_return_1d,
         -- The first session has no previous close: no volume direction yet.
-        sign(adj_close - previous_adj_close) * volume as signed_volume
+        sign(adj_close - previous_adj_close) * adj_volume as signed_volume
     from sessions
 ),
 
@@ -56,9 +57,9 @@ rolling_windows as (
         max(adj_close) over to_date as running_max_adj_close,
         {{ rolling_aggregate('max', 'high', 252) }} as high_52w,
         {{ rolling_aggregate('min', 'low', 252) }} as low_52w,
-        {{ rolling_aggregate('avg', 'volume', 20) }} as mean_volume_20,
-        {{ rolling_aggregate('stddev_pop', 'volume', 20) }} as stddev_pop_volume_20,
-        cast(coalesce(sum(signed_volume) over to_date, 0) as bigint) as obv
+        {{ rolling_aggregate('avg', 'adj_volume', 20) }} as mean_volume_20,
+        {{ rolling_aggregate('stddev_pop', 'adj_volume', 20) }} as stddev_pop_volume_20,
+        cast(round(coalesce(sum(signed_volume) over to_date, 0)) as bigint) as obv
     from price_changes
     window
         by_ticker as (partition by ticker order by trade_date),
@@ -176,7 +177,7 @@ final as (
         high_52w,
         low_52w,
         100 * (adj_close / high_52w - 1) as pct_from_high_52w,
-        (volume - mean_volume_20) / nullif(stddev_pop_volume_20, 0) as volume_zscore_20,
+        (adj_volume - mean_volume_20) / nullif(stddev_pop_volume_20, 0) as volume_zscore_20,
         obv,
         beta_60d
     from indicators

@@ -132,3 +132,26 @@ def test_dbt_build_ran_tests_and_the_unit_test(warehouse) -> None:
 def test_the_file_keeps_the_storage_format_the_reports_can_read(warehouse) -> None:
     """Created as v1.4.0 storage by ingest and still so after dlt and dbt wrote to it."""
     assert file_storage_version(warehouse["path"]) == STORAGE_VERSION_NUMBER
+
+
+def test_the_session_calendar_is_the_librarys(warehouse) -> None:
+    """dim_trading_sessions equals exchange_calendars' NYSE schedule, early closes included."""
+    from datetime import UTC, datetime
+
+    import exchange_calendars as xcals
+
+    last_day = f"{datetime.now(UTC).year + 1}-12-31"
+    calendar = xcals.get_calendar("XNYS", start="2000-01-01", end=last_day)
+    early = set(calendar.early_closes)
+    expected = [
+        (day.date(), row.open.to_pydatetime(), row.close.to_pydatetime(), day in early)
+        for day, row in calendar.schedule.iterrows()
+    ]
+    ours = sql(
+        warehouse,
+        "select session_date, open_at, close_at, is_early_close from marts.dim_trading_sessions "
+        "where exchange = 'XNYS' order by session_date",
+    )
+    assert ours == expected
+    assert ours[0][0].isoformat() == "2000-01-03"
+    assert sum(1 for row in ours if row[3]) == len(early) > 40

@@ -176,6 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exit 0 if the warehouse can be opened for writing; otherwise one line "
         "that says why, and exit 1. The Makefile runs it before dbt and the reports build.",
     )
+
+    lake = sub.add_parser(
+        "export-parquet",
+        parents=[common],
+        help="export the raw bars to a Parquet lake partitioned by ticker and date",
+        description="Write raw_yfinance.bars_1m as <DIR>/bars_1m/ticker=T/trade_date=D/ and "
+        "bars_1d as <DIR>/bars_1d/ticker=T/year=Y/ (hive partitions). A re-export overwrites "
+        "what it writes. Reads the local warehouse file only.",
+    )
+    lake.add_argument("--to", type=Path, required=True, metavar="DIR", help="lake folder")
     return parser
 
 
@@ -370,15 +380,28 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
     return [report]
 
 
+def run_export_parquet(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    from ingest.lake import export_bars
+
+    if warehouse.path is None:
+        raise ConfigError("export-parquet reads a local warehouse file, not the motherduck target")
+    written = export_bars(warehouse.path, args.to)
+    for table, rows in written.items():
+        print(f"{table}: {rows} rows -> {args.to / table}", file=sys.stderr)
+    return audit.EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:
         warehouse = resolve_warehouse(args.target, args.warehouse)
-        check_ready(warehouse, must_exist=args.command == "check")
+        check_ready(warehouse, must_exist=args.command in ("check", "export-parquet"))
         if args.command == "check":
             print(f"warehouse {warehouse.describe()} is ready", file=sys.stderr)
             return audit.EXIT_OK
+        if args.command == "export-parquet":
+            return run_export_parquet(args, warehouse)
         runner = {
             "sample": run_sample,
             "yfinance": run_yfinance,

@@ -28,7 +28,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("command", [[], ["sample"], ["yfinance"], ["check"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["sample"],
+        ["yfinance"],
+        ["check"],
+        ["brokerage-csv"],
+        ["brokerage-api"],
+        ["export-parquet"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0

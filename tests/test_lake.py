@@ -31,5 +31,5 @@ def test_export_partitions_every_bar_and_is_idempotent(tmp_path) -> None:
     first = lake_rows(lake)
     assert sum(n for _, n, _ in first) == raw
     assert [(t, d) for t, _, d in first] == [("KO", 3), ("SPY", 3)]
-    export_bars(Path(env["WAREHOUSE_PATH"]), lake)
+    ingest(env, "export-parquet", "--to", str(lake))  # again, through the command line
     assert lake_rows(lake) == first

@@ -30,22 +30,8 @@ class ProviderError(Exception):
 
 class MarketDataProvider(Protocol):
     def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
-        """Bars with start <= exchange-local date < end, in yfinance's shape."""
-
-    def history_many(
-        self, tickers: list[str], *, start: date, end: date, interval: str
-    ) -> dict[str, pd.DataFrame]:
-        """Daily bars of several tickers in one request, split per ticker (empty when none)."""
-        if interval != "1d" or self._fetch_many is None:
-            raise ProviderError("several tickers per request only for daily bars")
-        fetch_many = self._fetch_many
-        frame = self._call(
-            lambda: fetch_many(tickers, start, end, interval),
-            what=f"{len(tickers)} tickers {interval} {start}..{end}",
-        )
-        from ingest.yfinance.normalize import split_multi_ticker
-
-        return split_multi_ticker(frame, tickers)
+        """Bars with start <= exchange-local date < end, in yfinance's shape. A provider may
+        also offer history_many(tickers, ...) for daily bars of several tickers at once."""
 
     def info(self, ticker: str) -> dict[str, Any]:
         """Ticker metadata with yfinance's Ticker.info keys."""

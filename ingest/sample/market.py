@@ -92,6 +92,52 @@ def _seed_for(seed: int, *parts: str) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(p.encode()) for p in parts)])
 
 
+# What a synthetic ticker is drawn from (synthetic_universe). Equities list on NASDAQ (NMS)
+# or the NYSE (NYQ), Yahoo's codes as the provider says them.
+SYNTHETIC_EXCHANGES = ("NMS", "NYQ")
+SYNTHETIC_SECTORS: tuple[tuple[str, str], ...] = (
+    ("Technology", "Software - Application"),
+    ("Financial Services", "Banks - Regional"),
+    ("Healthcare", "Biotechnology"),
+    ("Industrials", "Specialty Industrial Machinery"),
+    ("Consumer Cyclical", "Specialty Retail"),
+    ("Energy", "Oil & Gas E&P"),
+    ("Utilities", "Utilities - Regulated Electric"),
+)
+
+
+def synthetic_universe(n: int, seed: int = 42) -> tuple[SampleTicker, ...]:
+    """`n` made-up equities B001, B002, ... with seeded, plausible parameters.
+
+    For scales the 20 sample tickers cannot reach (bench/ loads 200). The same (n, seed)
+    gives the same universe, and a larger n only adds tickers (up to 999; beyond, symbols
+    get a fourth digit). No split or defect is keyed on these symbols, so their bars are
+    clean and split-free.
+    """
+    width = max(3, len(str(n)))
+    universe = []
+    for i in range(1, n + 1):
+        symbol = f"B{i:0{width}d}"
+        rng = _seed_for(seed, symbol, "universe")
+        sector, industry = SYNTHETIC_SECTORS[int(rng.integers(len(SYNTHETIC_SECTORS)))]
+        pays_dividend = rng.random() < 0.6
+        universe.append(
+            SampleTicker(
+                symbol=symbol,
+                name=f"Synthetic Company {symbol}",
+                exchange=SYNTHETIC_EXCHANGES[int(rng.integers(len(SYNTHETIC_EXCHANGES)))],
+                quote_type="EQUITY",
+                sector=sector,
+                industry=industry,
+                start_price=round(float(np.exp(rng.uniform(np.log(10), np.log(500)))), 2),
+                annual_volatility=round(float(rng.uniform(0.15, 0.6)), 3),
+                dividend_yield=round(float(rng.uniform(0.005, 0.04)), 4) if pays_dividend else 0.0,
+                average_volume=int(np.exp(rng.uniform(np.log(1e6), np.log(5e7)))),
+            )
+        )
+    return tuple(universe)
+
+
 def _empty_history(intraday: bool) -> pd.DataFrame:
     index = pd.DatetimeIndex([], tz=EXCHANGE_TZ, name="Datetime" if intraday else "Date")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in YAHOO_COLUMNS}, index=index)

@@ -29,7 +29,7 @@ DOCS_PORT ?= 8080
 DBT_ARGS ?=
 REPORTS_PORT ?= 4173
 
-.PHONY: help setup demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
+.PHONY: help setup setup-browser demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
 	reports-dev reports-serve freshness check-warehouse lock clean clean-all
 
 help: ## list the targets
@@ -49,6 +49,17 @@ reports/node_modules/.installed: reports/package.json reports/package-lock.json 
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund
 	@touch $@
+
+# Headless Chromium for the report page tests (Debian's package; puppeteer-core drives it).
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome)
+setup-browser:
+	@if [ -n "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium (Debian package) for the report page tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "error: the report page tests need Chromium: install the 'chromium' package" >&2; exit 1; \
+	fi
 
 demo: setup ## the whole job on the offline sample: generate -> load -> dbt build -> reports build
 	@$(MAKE) ingest-sample
@@ -86,7 +97,7 @@ build: check-warehouse ## dbt build (models + tests) on the warehouse; DBT_ARGS=
 freshness: check-warehouse ## dbt source freshness on the warehouse
 	$(DBT) source freshness
 
-test: setup ## lint, unit and end-to-end tests, then dbt build on a fresh test warehouse
+test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt build on a fresh test warehouse
 	@$(MAKE) lint
 	cd reports && node --test scripts/
 	$(PY) -m pytest

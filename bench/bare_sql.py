@@ -89,6 +89,22 @@ def plan(manifest_path: Path, run_results_path: Path, project_dir: Path) -> list
     return planned
 
 
+def lineage(manifest_path: Path, models: list[str]) -> set[str]:
+    """The unique ids of `models` (by name) and of every seed and model upstream of them."""
+    nodes = json.loads(manifest_path.read_text())["nodes"]
+    wanted = [
+        uid for uid, n in nodes.items() if n["resource_type"] == "model" and n["name"] in models
+    ]
+    found: set[str] = set()
+    while wanted:
+        uid = wanted.pop()
+        if uid in found or uid not in nodes:
+            continue
+        found.add(uid)
+        wanted += nodes[uid].get("depends_on", {}).get("nodes", [])
+    return found
+
+
 class _DbtStub:
     """What a dbt Python model's `model(dbt, session)` may call here."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import render
 from bench.measure import REPO, ChildFailed
-from bench.run import ScaleRun, Settings
+from bench.run import GROUPS, ScaleRun, Settings
 from bench.scales import SCALES
 
 log = logging.getLogger("bench")
@@ -30,6 +30,14 @@ def _scales(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"unknown scale(s) {', '.join(unknown)}: choose from S, M, L"
         )
+    return names
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    names = tuple(g.strip() for g in text.split(",") if g.strip())
+    unknown = [g for g in names if g not in GROUPS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown group(s) {', '.join(unknown)}: {GROUPS}")
     return names
 
 
@@ -112,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=(),
         metavar="SELECTOR",
         help="run dbt on this selection only (the smoke test's shortcut; default: everything)",
+    )
+    parser.add_argument(
+        "--only",
+        type=_groups,
+        default=GROUPS,
+        metavar="GROUPS",
+        help=f"run only these comparisons, e.g. incremental to measure a fix; the setup always "
+        f"runs (default: {','.join(GROUPS)})",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip EXPLAIN ANALYZE")
     parser.add_argument(
@@ -199,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             query_runs=args.query_runs,
             dbt_select=tuple(args.dbt_select),
             keep=args.keep,
+            groups=args.only,
         )
         try:
             ScaleRun(SCALES[name], settings, record).run()

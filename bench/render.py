@@ -32,6 +32,9 @@ GOAL_MEASURES = (
     "largest scale completes on this machine",
 )
 
+# Measures read off another measure's run (bare_build's), not runs of their own.
+DERIVED = ("bare_models", "bare_pandas_scope")
+
 MEASURE_NAMES = {
     "generate": "sample generation (frames, pickled)",
     "ingest_dlt": "ingest through dlt (run_source, fresh warehouse)",
@@ -43,6 +46,7 @@ MEASURE_NAMES = {
     "dbt_build_full": "dbt build --full-refresh, with tests",
     "bare_models": "bare SQL, models (one DuckDB session)",
     "bare_build": "bare SQL, models and data tests",
+    "bare_pandas_scope": "bare SQL, the models pandas also computes (part of bare_build)",
     "pandas": "pandas, daily features and minute marts",
     "dbt_models_incremental": "dbt build (incremental new day), models only",
     "dbt_build_incremental": "dbt build (incremental new day), with tests",
@@ -156,15 +160,19 @@ def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
     for scale in scales:
         m = measures[scale]
         speedups = _paired(m.get("pandas", []), m.get("dbt_models_full", []), lambda p, d: p / d)
+        pure = _paired(m.get("pandas", []), m.get("bare_pandas_scope", []), lambda p, d: p / d)
         median = statistics.median(speedups) if speedups else None
         rows.append(
             GoalRow(
                 f"full build vs pandas ({scale})",
                 "dbt models only: "
                 + _fmt_seconds(summarize(_seconds(m.get("dbt_models_full", [])))),
-                "pandas, daily features and minute marts (a subset of the models): "
-                + _fmt_seconds(summarize(_seconds(m.get("pandas", [])))),
-                "pandas / dbt = " + _fmt_ratio(speedups),
+                "pandas, daily features and minute marts: "
+                + _fmt_seconds(summarize(_seconds(m.get("pandas", []))))
+                + "; the same models' SQL run bare: "
+                + _fmt_seconds(summarize(_seconds(m.get("bare_pandas_scope", [])))),
+                f"pandas / dbt = {_fmt_ratio(speedups)}; "
+                f"pandas / same SQL bare = {_fmt_ratio(pure)}",
                 "SQL >= 5x faster",
                 _met(median, lambda r: r >= 5.0),
             )
@@ -273,7 +281,12 @@ def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
         peak = max(
             (v["peak_rss_mib"] for values in run["measures"].values() for v in values), default=0.0
         )
-        total = sum(v["wall_seconds"] for values in run["measures"].values() for v in values)
+        total = sum(
+            v["wall_seconds"]
+            for measure, values in run["measures"].items()
+            if measure not in DERIVED
+            for v in values
+        )
         rows.append(
             GoalRow(
                 f"largest scale completes on this machine ({largest})",

@@ -130,6 +130,7 @@ def bare_sql(warehouse: str, manifest: str, run_results: str, project_dir: str) 
 def pandas_build(warehouse: str, output: str, check: bool = True) -> dict[str, Any]:
     from bench import pandas_reference
 
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).unlink(missing_ok=True)
     started = time.perf_counter()
     rows, reference = pandas_reference.build(warehouse, output)

@@ -27,10 +27,11 @@ BROKERAGE_INBOX ?= $(CURDIR)/data/brokerage_inbox
 MOCK_BROKER_TOKEN ?= mock-broker-token
 DOCS_PORT ?= 8080
 DBT_ARGS ?=
+BENCH_ARGS ?=
 REPORTS_PORT ?= 4173
 
 .PHONY: help setup setup-browser demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
-	reports-dev reports-serve freshness check-warehouse lock clean clean-all
+	reports-dev reports-serve bench freshness check-warehouse lock clean clean-all
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -126,6 +127,9 @@ reports-dev: check-warehouse ## Evidence dev server with live reload
 reports-serve: ## serve the static reports build on 127.0.0.1:4173 (REPORTS_PORT=...)
 	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }
 	$(PYTHON) -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory reports/build
+
+bench: setup ## benchmarks at scales S, M, L side by side (long: L is 19.7 M bars); writes docs/benchmarks.md
+	$(PY) -m bench $(BENCH_ARGS)
 
 lock: ## re-resolve Python dependencies and rewrite requirements.lock
 	rm -rf /tmp/market-warehouse-lock && $(PYTHON) -m venv /tmp/market-warehouse-lock

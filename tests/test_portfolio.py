@@ -33,15 +33,21 @@ REJECTED_AS = {
     "currency_mismatch": "currency_mismatch",
     "oversell": "oversell",
     "unparseable_timestamp": "missing_timestamp",  # the loader keeps it as a null executed_at
+    "unknown_account": "unknown_account",
+    "non_positive_price": "non_positive_price",
+    "invalid_amount": "invalid_amount",
+    "conflicting_duplicate": "duplicate_id",
 }
 FLAGGED_AS = {
     "probable_duplicate": "probable_duplicate",
     "price_outside_range": "price_outside_session_range",
     "outside_session": "outside_session",
     "split_disagrees": "split_disagrees",
+    "amount_disagrees": "amount_disagrees",
+    "price_outside_minute_range": "price_outside_minute_range",
 }
-# Defects dbt cannot see yet: the CSV loader keeps the last of two different lines with the
-# same id and counts the others in raw `conflicting_versions`, which staging does not pass on.
+# Defects that need more than the row itself: the CSV loader keeps the last of two different
+# lines with the same id and counts the others in raw `conflicting_versions`.
 NOT_VISIBLE_TO_DBT = {"conflicting_duplicate": "duplicate_id"}
 
 pytestmark = pytest.mark.e2e

@@ -52,6 +52,11 @@ TRANSACTION_DEFECTS = (
     "outside_session",
     "split_disagrees",
     "negative_quantity",
+    "unknown_account",
+    "non_positive_price",
+    "invalid_amount",
+    "amount_disagrees",
+    "price_outside_minute_range",
 )
 
 # Faults only an export file can carry, written by `write_exports` (ids BAD-<name>, except
@@ -399,8 +404,24 @@ def _defects(
             }
         ),
         "negative_quantity": {"quantity": Decimal(-5), "amount": 5 * spy_price},
+        "unknown_account": {"account_id": "ACC-9999"},
+        "non_positive_price": {"price": Decimal(0), "amount": Decimal(0)},
+        "invalid_amount": {"amount": spy_price},  # a buy that brings cash in
+        "amount_disagrees": {"amount": -(spy_price + Decimal(10))},  # $10 more than 1 x price
+        "price_outside_minute_range": _inside_day_outside_minute(prices, len(sessions) - 5),
     }
     return [base | {"transaction_id": f"BAD-{name}"} | change for name, change in rows.items()]
+
+
+def _inside_day_outside_minute(prices: _TradingPrices, i: int) -> dict[str, object]:
+    """A SPY buy in session `i` (which has minute bars) at the day's high, in a minute whose
+    own high is lower: plausible for the day, impossible for that minute."""
+    session = prices.sessions.iloc[i]
+    day_high = Decimal(str(prices.daily["SPY"].iloc[i]["High"])).quantize(CENT, ROUND_FLOOR)
+    bars = prices.minutes["SPY"][session.session_date]
+    bar = next(b for _, b in bars.iloc[len(bars) // 2 :].iterrows() if b["High"] < float(day_high))
+    at = bar.name.to_pydatetime().astimezone(UTC) + timedelta(seconds=30)
+    return {"executed_at": at, "price": day_high, "amount": -day_high}
 
 
 def _csv_text(columns: tuple[str, ...], rows: list[list[str]]) -> str:

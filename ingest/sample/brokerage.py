@@ -408,18 +408,28 @@ def _defects(
         "non_positive_price": {"price": Decimal(0), "amount": Decimal(0)},
         "invalid_amount": {"amount": spy_price},  # a buy that brings cash in
         "amount_disagrees": {"amount": -(spy_price + Decimal(10))},  # $10 more than 1 x price
-        "price_outside_minute_range": _inside_day_outside_minute(prices, len(sessions) - 5),
+        "price_outside_minute_range": _inside_day_outside_minute(prices, len(sessions) - 1),
     }
-    return [base | {"transaction_id": f"BAD-{name}"} | change for name, change in rows.items()]
+    return [
+        base | {"transaction_id": f"BAD-{name}"} | change
+        for name, change in rows.items()
+        if change is not None
+    ]
 
 
-def _inside_day_outside_minute(prices: _TradingPrices, i: int) -> dict[str, object]:
-    """A SPY buy in session `i` (which has minute bars) at the day's high, in a minute whose
-    own high is lower: plausible for the day, impossible for that minute."""
+def _inside_day_outside_minute(prices: _TradingPrices, i: int) -> dict[str, object] | None:
+    """A SPY buy in session `i` at the day's high, in a minute whose own high is lower:
+    plausible for the day, impossible for that minute. None when the session has no
+    minute bars (a sample with few minute sessions) or no such minute."""
     session = prices.sessions.iloc[i]
+    bars = prices.minutes["SPY"].get(session.session_date)
+    if bars is None or bars.empty:
+        return None
     day_high = Decimal(str(prices.daily["SPY"].iloc[i]["High"])).quantize(CENT, ROUND_FLOOR)
-    bars = prices.minutes["SPY"][session.session_date]
-    bar = next(b for _, b in bars.iloc[len(bars) // 2 :].iterrows() if b["High"] < float(day_high))
+    lower = bars[bars["High"] < float(day_high)]
+    if lower.empty:
+        return None
+    bar = lower.iloc[len(lower) // 2]
     at = bar.name.to_pydatetime().astimezone(UTC) + timedelta(seconds=30)
     return {"executed_at": at, "price": day_high, "amount": -day_high}
 

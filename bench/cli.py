@@ -126,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_groups,
         default=GROUPS,
         metavar="GROUPS",
-        help=f"run only these comparisons, e.g. incremental to measure a fix; the setup always "
-        f"runs (default: {','.join(GROUPS)})",
+        help="run only these comparisons, e.g. incremental to measure a fix; the setup they "
+        f"need runs first (default: {','.join(GROUPS)})",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip EXPLAIN ANALYZE")
     parser.add_argument(

@@ -210,31 +210,41 @@ def aligned_minutes(clean: pd.DataFrame) -> pd.DataFrame:
     return joined.drop(columns="first_trade_at")
 
 
-def rollup(aligned: pd.DataFrame, minutes: int) -> pd.DataFrame:
+def minute_windows(aligned: pd.DataFrame) -> pd.DataFrame:
+    """The aligned minutes as one-minute windows, the input `rollup` takes."""
+    return aligned.assign(
+        start_at=aligned["bar_at"],
+        dollar_volume=(aligned["high"] + aligned["low"] + aligned["close"]) / 3 * aligned["volume"],
+        bar_count=(~aligned["is_filled"]).astype("int64"),
+        minute_count=1,
+    )
+
+
+def rollup(bars: pd.DataFrame, minutes: int) -> pd.DataFrame:
+    """Windows of `minutes` from finer windows (start_at, OHLCV, dollar volume, counts),
+    as the dbt macro does: 5m from the minutes, 15m from 5m, 60m from 15m."""
     width = pd.Timedelta(minutes=minutes)
-    frame = aligned.assign(
-        window_start_at=aligned["open_at"]
-        + (aligned["bar_at"] - aligned["open_at"]) // width * width,
-        dollars=(aligned["high"] + aligned["low"] + aligned["close"]) / 3 * aligned["volume"],
-        traded=~aligned["is_filled"],
+    frame = bars.assign(
+        window_start_at=bars["open_at"] + (bars["start_at"] - bars["open_at"]) // width * width
     )
     out = frame.groupby(
         ["ticker", "session_date", "window_start_at"], observed=True, sort=False
     ).agg(
+        open_at=("open_at", "first"),
         close_at=("close_at", "first"),
         open=("open", "first"),
         high=("high", "max"),
         low=("low", "min"),
         close=("close", "last"),
         volume=("volume", "sum"),
-        dollars=("dollars", "sum"),
-        bar_count=("traded", "sum"),
-        minute_count=("bar_at", "size"),
+        dollar_volume=("dollar_volume", "sum"),
+        bar_count=("bar_count", "sum"),
+        minute_count=("minute_count", "sum"),
     )
     out = out.reset_index()
     out["window_end_at"] = np.minimum(out["window_start_at"] + width, out["close_at"])
-    out["vwap"] = out["dollars"] / out["volume"].replace(0, np.nan)
-    return out.drop(columns=["close_at", "dollars"])
+    out["vwap"] = out["dollar_volume"] / out["volume"].replace(0, np.nan)
+    return out
 
 
 def intraday_features(aligned: pd.DataFrame) -> pd.DataFrame:
@@ -280,8 +290,12 @@ def build(warehouse: str, output: str) -> tuple[dict[str, int], str]:
     outputs["fct_bars_1m"] = aligned[
         ["ticker", "session_date", "bar_at", "open", "high", "low", "close", "volume", "is_filled"]
     ]
+    windows = minute_windows(aligned)
     for minutes in ROLLUPS:
-        outputs[f"fct_bars_{minutes}m"] = rollup(aligned, minutes)
+        windows = rollup(windows, minutes).rename(columns={"window_start_at": "start_at"})
+        outputs[f"fct_bars_{minutes}m"] = windows.drop(columns=["open_at", "close_at"]).rename(
+            columns={"start_at": "window_start_at"}
+        )
     outputs["fct_intraday_features"] = intraday_features(aligned)
     with duckdb.connect(output) as con:
         for name, frame in outputs.items():
@@ -304,11 +318,11 @@ def agreement(warehouse: str, output: str) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     with duckdb.connect(output) as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        marts = {
+        marts = {  # tables and views (fct_bars_1m is a view)
             r[0]
             for r in con.execute(
-                "select table_name from duckdb_tables() "
-                "where database_name = 'warehouse' and schema_name = 'marts'"
+                "select table_name from information_schema.tables "
+                "where table_catalog = 'warehouse' and table_schema = 'marts'"
             ).fetchall()
         }
         for table, key in KEYS.items():

@@ -45,13 +45,20 @@ joined as (
         clean_bars.volume,
         clean_bars.close is null as is_filled,
         last_value(clean_bars.close ignore nulls) over (
-            partition by minute_grid.ticker, minute_grid.session_date
-            order by minute_grid.bar_at
-            rows between unbounded preceding and current row
-        ) as last_close
+            by_session rows between unbounded preceding and current row
+        ) as last_close,
+        -- the previous minute's close, filled or not: the last trade before this minute
+        -- (one sort with last_close; fct_intraday_features would otherwise sort again for lag)
+        last_value(clean_bars.close ignore nulls) over (
+            by_session rows between unbounded preceding and 1 preceding
+        ) as previous_close
     from minute_grid
     left join clean_bars
         on minute_grid.ticker = clean_bars.ticker and minute_grid.bar_at = clean_bars.bar_at
+    window by_session as (
+        partition by minute_grid.ticker, minute_grid.session_date
+        order by minute_grid.bar_at
+    )
 ),
 
 final as (
@@ -66,7 +73,8 @@ final as (
         coalesce(low, last_close) as low,
         coalesce(close, last_close) as close,
         coalesce(volume, 0) as volume,
-        is_filled
+        is_filled,
+        previous_close
     from joined
 )
 

@@ -7,13 +7,13 @@ with aligned_bars as (
 ),
 
 returns as (
+    -- previous_close is the aligned model's: a lag() here would sort 20 M rows once more
     select
         *,
         (high + low + close) / 3 as typical_price,
-        close / lag(close) over by_session - 1 as return_1m,
-        ln(close / lag(close) over by_session) as log_return_1m
+        close / previous_close - 1 as return_1m,
+        ln(close / previous_close) as log_return_1m
     from aligned_bars
-    window by_session as (partition by ticker, session_date order by bar_at)
 ),
 
 running as (

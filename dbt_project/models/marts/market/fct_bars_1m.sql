@@ -1,6 +1,8 @@
--- depends_on: {{ ref('dim_trading_sessions') }}
+-- The aligned minute bars without their session bounds. A view: a copy of 20 M minute rows
+-- at scale L cost 2.6 s on every full build and 1 s on every incremental one, and the view
+-- reads as fast (docs/benchmarks.md).
 with aligned_bars as (
-    {{ session_incremental(ref('int_bars_1m_aligned')) }}
+    select * from {{ ref('int_bars_1m_aligned') }}
 ),
 
 final as (

@@ -454,8 +454,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "**Noise.** "
         + "; ".join(_noise(s, results["scales"][s]) for s in scales)
-        + ". Other builds shared the cores during these runs, so absolute times vary from run "
-        "to run (see the spread column); the side-by-side ratios are the numbers to compare.",
+        + ". "
+        + _sharing(results),
         "",
         "## Goals (issue 9)",
         "",
@@ -528,6 +528,32 @@ def render(results: dict[str, Any]) -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def _sharing(results: dict[str, Any]) -> str:
+    """Whether other work shared the cores, judged by the 1-minute load average after each
+    run: the benchmark's own processes keep it near the core count."""
+    cores = results["machine"]["cores"] or 1
+    loads = [
+        sample["detail"]["load_average_1m"]
+        for scale in results["scales"].values()
+        for samples in scale["measures"].values()
+        for sample in samples
+        if "load_average_1m" in sample.get("detail", {})
+    ]
+    highest = max(loads, default=0.0)
+    if highest > cores + 0.5:
+        return (
+            f"Other work shared the {cores} cores during some runs (1-minute load average up to "
+            f"{highest:.1f}), so absolute times vary from run to run (see the spread column); "
+            "the side-by-side ratios are the numbers to compare."
+        )
+    return (
+        f"The machine was otherwise quiet: the 1-minute load average stayed at or below "
+        f"{highest:.1f} on "
+        f"{cores} cores (the benchmark's own processes); the spread column shows what noise "
+        "remains, and the side-by-side ratios are the numbers to compare."
+    )
 
 
 def _noise(scale: str, run: dict[str, Any]) -> str:

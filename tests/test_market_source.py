@@ -94,6 +94,24 @@ def test_a_restated_bar_replaces_the_old_one_and_runs_are_audited() -> None:
     assert query("select count(*) from raw_ingest.runs") == [(2,)]
 
 
+def test_each_key_lands_once_without_the_merge_de_duplication() -> None:
+    """The merge skips dlt's de-duplication of staged rows, so a load must hold each key
+    once: a ticker named twice is fetched once, and a bar Yahoo repeats is kept once."""
+
+    class Repeating(FakeProvider):
+        def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+            frame = super().history(ticker, start=start, end=end, interval=interval)
+            return pd.concat([frame, frame.tail(1)])
+
+    provider = Repeating()
+    assert load(provider, ["GOOD", "GOOD"]).exit_code == EXIT_OK
+    assert [r[0] for r in provider.requests] == ["GOOD"]
+    assert load(provider, ["GOOD"]).exit_code == EXIT_OK  # and a reload replaces, not adds
+    assert query("select count(*), count(distinct trade_date) from raw_yfinance.bars_1d") == [
+        (3, 3)
+    ]
+
+
 def test_the_second_run_starts_from_the_watermark_minus_the_overlap() -> None:
     first, second = FakeProvider(), FakeProvider()
     load(first, ["GOOD"])

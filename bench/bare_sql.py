@@ -106,7 +106,11 @@ def lineage(manifest_path: Path, models: list[str]) -> set[str]:
 
 
 class _DbtStub:
-    """What a dbt Python model's `model(dbt, session)` may call here."""
+    """What a dbt Python model's `model(dbt, session)` may use here: the floor rebuilds
+    everything, as --full-refresh does, so no model is incremental."""
+
+    is_incremental = False
+    this = None
 
     def config(self, **_: Any) -> None:
         return None

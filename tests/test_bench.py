@@ -63,3 +63,31 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
     agreement = measures["pandas"][0]["detail"]["agreement"]["fct_price_features_daily"]
     assert agreement["rows_pandas"] == agreement["rows_mart"] == agreement["rows_matched"]
     assert results["scales"]["S"]["explain"]["operators"]
+
+
+def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:
+    """bare_sql calls the calendar's model(dbt, session) itself (the smoke run's selection
+    does not reach it), with a stand-in `dbt` that says nothing is incremental."""
+    import duckdb
+
+    from bench import bare_sql
+
+    path = REPO / "dbt_project" / "models" / "intermediate" / "calendar"
+    node = bare_sql.Node(
+        unique_id="model.market_warehouse.int_trading_sessions_generated",
+        resource_type="model",
+        materialized="incremental",
+        relation='"memory"."main"."sessions"',
+        schema="main",
+        database="memory",
+        sql="",
+        language="python",
+        path=path / "int_trading_sessions_generated.py",
+        column_types={},
+    )
+    with duckdb.connect() as con:
+        bare_sql.execute(node, con)
+        [(sessions, first)] = con.execute(
+            "select count(*), min(session_date) from memory.main.sessions"
+        ).fetchall()
+    assert sessions > 6000 and first.isoformat() == "2000-01-03"

@@ -291,11 +291,10 @@ def build(warehouse: str, output: str) -> tuple[dict[str, int], str]:
         ["ticker", "session_date", "bar_at", "open", "high", "low", "close", "volume", "is_filled"]
     ]
     windows = minute_windows(aligned)
-    for minutes in ROLLUPS:
-        windows = rollup(windows, minutes).rename(columns={"window_start_at": "start_at"})
-        outputs[f"fct_bars_{minutes}m"] = windows.drop(columns=["open_at", "close_at"]).rename(
-            columns={"start_at": "window_start_at"}
-        )
+    for minutes in ROLLUPS:  # each level from the one before, as the dbt macro does
+        rolled = rollup(windows, minutes)
+        outputs[f"fct_bars_{minutes}m"] = rolled.drop(columns=["open_at", "close_at"])
+        windows = rolled.rename(columns={"window_start_at": "start_at"})
     outputs["fct_intraday_features"] = intraday_features(aligned)
     with duckdb.connect(output) as con:
         for name, frame in outputs.items():

@@ -156,8 +156,8 @@ BAR_KEY = {"1m": "ts", "1d": "trade_date"}
 # Merge on the primary key without dlt's de-duplication of the staged rows (a ROW_NUMBER()
 # window over every new row): a load holds each key once already, because every ticker is
 # fetched once per run (market_data de-duplicates the list) and normalize keeps the last of
-# any bars Yahoo repeats. Should a duplicate ever get through, the raw uniqueness test of the
-# source fails the dbt build and int_bars_1m_validated quarantines the extra row, so it is
+# any bars Yahoo repeats. Should a duplicate ever get through, the raw uniqueness tests of the
+# source fail the dbt build and the validated models quarantine the extra bar, so it is
 # loud, not silent. Measured: docs/benchmarks.md.
 MERGE_DEDUPLICATED: Any = {
     "disposition": "merge",

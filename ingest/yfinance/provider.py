@@ -124,6 +124,11 @@ class YahooProvider:
     def today(self) -> date:
         return self._today or datetime.now(UTC).date()
 
+    @property
+    def request_day(self) -> date:
+        """The day Yahoo answers (UTC): its prices are split-adjusted as of this day."""
+        return self.today
+
     def _call(self, fn: Callable[[], Any], what: str) -> Any:
         if self._sleep is None:
             return self._policy.call(fn, what=what)

@@ -52,12 +52,12 @@ def test_trades_happen_inside_sessions_at_prices_inside_that_minute(market, book
         assert session.open_at <= at < session.close_at, trade.transaction_id
         price = float(trade.price)
         if day >= market.first_minute_session:
-            bars = market.history(trade.ticker, interval="1m", **EVERYTHING)
+            bars = market.traded_history(trade.ticker, interval="1m", **EVERYTHING)
             bar = bars.loc[at.floor("min").tz_convert("America/New_York")]
             assert bar["Low"] <= price <= bar["High"], trade.transaction_id
             checked_minutes += 1
         else:
-            daily = market.history(trade.ticker, interval="1d", **EVERYTHING)
+            daily = market.traded_history(trade.ticker, interval="1d", **EVERYTHING)
             bar = daily[daily.index.date == day].iloc[0]
             assert bar["Low"] <= price <= bar["High"], trade.transaction_id
     assert checked_minutes >= 3, "the minute window should hold a few trades"

@@ -1,4 +1,5 @@
-"""The sample generator: deterministic, Yahoo's shapes, bars only inside real NYSE sessions."""
+"""The sample generator: deterministic, Yahoo's shapes and conventions (split-adjusted as of
+the request day), bars only inside real NYSE sessions."""
 
 from __future__ import annotations
 
@@ -93,15 +94,18 @@ def test_clean_bars_are_internally_consistent(market: SampleMarket) -> None:
             assert (f["Low"] > 0).all() and (f["Volume"] >= 0).all()
 
 
-def test_split_divides_the_traded_price_and_adj_close_stays_smooth(market: SampleMarket) -> None:
+def test_split_divides_the_traded_price_and_yahoo_adjusts_it_away(market: SampleMarket) -> None:
+    traded = market.traded_history("NVDA", interval="1d", **EVERYTHING)
     frame = market.history("NVDA", interval="1d", **EVERYTHING)
     split_day = frame.index[frame["Stock Splits"] > 0]
     assert len(split_day) == 1 and frame.loc[split_day[0], "Stock Splits"] == 10.0
     i = frame.index.get_loc(split_day[0])
-    raw_jump = frame["Close"].iloc[i] / frame["Close"].iloc[i - 1]
+    traded_jump = traded["Close"].iloc[i] / traded["Close"].iloc[i - 1]
+    yahoo_jump = frame["Close"].iloc[i] / frame["Close"].iloc[i - 1]
     adj_jump = frame["Adj Close"].iloc[i] / frame["Adj Close"].iloc[i - 1]
-    assert raw_jump < 0.2  # the traded price falls about tenfold
-    assert 0.7 < adj_jump < 1.3  # the adjusted price moves like any other day
+    assert traded_jump < 0.2  # the traded price falls about tenfold
+    assert 0.7 < yahoo_jump < 1.3  # Yahoo's split-adjusted price moves like any other day
+    assert 0.7 < adj_jump < 1.3
 
 
 def test_dividends_are_quarterly_and_scale_earlier_adj_closes(market: SampleMarket) -> None:
@@ -140,3 +144,139 @@ def test_a_short_sample_skips_events_before_its_start() -> None:
     short = SampleMarket(AS_OF, daily_years=1, minute_sessions=5, seed=7)
     nvda = short.history("NVDA", interval="1d", **EVERYTHING)
     assert (nvda["Stock Splits"] == 0).all()  # NVDA's split lies 380 sessions back
+
+
+NVDA_SPLIT = date(2024, 6, 26)  # 380 sessions before AS_OF
+AAPL_SPLIT = date(2025, 12, 18)  # 8 sessions before AS_OF, inside the minute window
+
+
+def _as_of_request(day: date) -> SampleMarket:
+    return SampleMarket(
+        AS_OF, daily_years=2, minute_sessions=MINUTE_SESSIONS, seed=7, request_day=day
+    )
+
+
+def test_the_splits_the_tests_rely_on(market: SampleMarket) -> None:
+    assert market.splits("NVDA") == [(NVDA_SPLIT, 10.0)]
+    assert market.splits("AAPL") == [(AAPL_SPLIT, 2.0)]
+    assert market.request_day == AS_OF
+
+
+def test_after_a_split_yahoo_divides_every_earlier_bar_by_its_ratio(market: SampleMarket) -> None:
+    """Asked after NVDA's 10:1 split, each earlier close is the traded one / 10, its volume
+    x 10 and its dividend / 10; the bars from the ex-date on are as traded."""
+    for ticker, ex_date, ratio, interval in (
+        ("NVDA", NVDA_SPLIT, 10.0, "1d"),
+        ("AAPL", AAPL_SPLIT, 2.0, "1d"),
+        ("AAPL", AAPL_SPLIT, 2.0, "1m"),
+    ):
+        traded = market.traded_history(ticker, interval=interval, **EVERYTHING)
+        frame = market.history(ticker, interval=interval, **EVERYTHING)
+        assert frame.index.equals(traded.index)
+        before = frame.index < pd.Timestamp(ex_date).tz_localize("America/New_York")
+        assert before.any() and (~before).any()
+        for column in ("Open", "High", "Low", "Close", "Dividends"):
+            np.testing.assert_allclose(
+                frame[column][before], traded[column][before] / ratio, rtol=1e-12
+            )
+            assert (frame[column][~before] == traded[column][~before]).all(), column
+        assert (frame["Volume"][before] == traded["Volume"][before] * int(ratio)).all()
+        assert (frame["Volume"][~before] == traded["Volume"][~before]).all()
+        assert frame["Volume"].dtype == "int64"
+    nvda = market.history("NVDA", interval="1d", **EVERYTHING)
+    assert (nvda["Dividends"][nvda.index.date < NVDA_SPLIT] > 0).any()  # divided too, above
+
+
+def test_before_a_split_yahoo_neither_shows_nor_applies_it(market: SampleMarket) -> None:
+    """Asked the day before the ex-date: no split row, prices as traded, no later bar."""
+    for ticker, ex_date in (("NVDA", NVDA_SPLIT), ("AAPL", AAPL_SPLIT)):
+        request_day = ex_date - pd.offsets.BDay(1)
+        early = _as_of_request(request_day.date())
+        for interval in ("1d", "1m"):
+            frame = early.history(ticker, interval=interval, **EVERYTHING)
+            traded = market.traded_history(ticker, interval=interval, **EVERYTHING)
+            traded = traded[traded.index.date <= request_day.date()]
+            if interval == "1m" and ticker == "NVDA":
+                assert frame.empty  # the minute window lies after that request day
+                continue
+            assert not frame.empty
+            assert frame.index.max().date() == request_day.date()
+            assert (frame["Stock Splits"] == 0).all()
+            pd.testing.assert_frame_equal(frame.drop(columns="Adj Close"), traded)
+
+
+def test_an_earlier_and_a_later_request_describe_the_same_world() -> None:
+    """Bars fetched before the split, re-based by the split between the two request days,
+    are what the later request says: an incremental load across a split stays one world."""
+    early, late = _as_of_request(date(2025, 12, 10)), _as_of_request(AS_OF)
+    for interval in ("1d", "1m"):
+        before = early.history("AAPL", interval=interval, **EVERYTHING)
+        after = late.history("AAPL", interval=interval, **EVERYTHING).loc[before.index]
+        np.testing.assert_allclose(after["Close"], before["Close"] / 2, rtol=1e-12)
+        assert (after["Volume"] == before["Volume"] * 2).all()
+    for ticker in ("MSFT", "KO"):  # no split: the same prices whatever the day
+        before = early.history(ticker, interval="1d", **EVERYTHING)
+        after = late.history(ticker, interval="1d", **EVERYTHING).loc[before.index]
+        pd.testing.assert_frame_equal(
+            after.drop(columns="Adj Close"), before.drop(columns="Adj Close")
+        )
+
+
+def _adj_close_by_hand(frame: pd.DataFrame) -> list[float]:
+    """Yahoo's Adj Close from the frame's own columns, one bar at a time: the close times,
+    for every later ex-date in the frame, 1 - dividend / the close of the bar before it."""
+    closes, dividends = frame["Close"].tolist(), frame["Dividends"].tolist()
+    adjusted = []
+    for t, close in enumerate(closes):
+        multiplier = 1.0
+        for d in range(t + 1, len(closes)):
+            if dividends[d] > 0:
+                multiplier *= 1 - dividends[d] / closes[d - 1]
+        adjusted.append(close * multiplier)
+    return adjusted
+
+
+@pytest.mark.parametrize("request_day", [date(2024, 6, 25), date(2025, 6, 2), AS_OF])
+@pytest.mark.parametrize("ticker", ["KO", "NVDA", "AAPL"])
+def test_adj_close_adds_the_dividends_up_to_the_request_day(request_day: date, ticker: str) -> None:
+    frame = _as_of_request(request_day).history(ticker, interval="1d", **EVERYTHING)
+    assert (frame["Dividends"] > 0).sum() >= 2
+    np.testing.assert_allclose(frame["Adj Close"], _adj_close_by_hand(frame), rtol=1e-12)
+    # A narrower request still counts the dividends after its end, up to the request day.
+    part = _as_of_request(request_day).history(
+        ticker, interval="1d", start=frame.index[10].date(), end=frame.index[20].date()
+    )
+    pd.testing.assert_frame_equal(part, frame.iloc[10:20])
+
+
+def test_minute_adj_close_is_the_close(market: SampleMarket) -> None:
+    frame = market.history("AAPL", interval="1m", **EVERYTHING)
+    assert (frame["Adj Close"] == frame["Close"]).all()
+    assert (frame["Dividends"] == 0).all() and (frame["Stock Splits"] == 0).all()
+
+
+def test_defects_sit_on_their_sessions_whatever_the_request_day(market: SampleMarket) -> None:
+    early = _as_of_request(date(2025, 12, 29))  # 2 sessions before AS_OF
+    sessions = market.daily_sessions["session_date"]
+    for (ticker, interval, sessions_back), defect in DEFECTS.items():
+        day = sessions.iloc[len(sessions) - 1 - sessions_back]
+        for m in (market, early):
+            f = m.history(ticker, interval=interval, **EVERYTHING)
+            f = f[f.index.date == day]
+            if day > m.request_day:
+                assert f.empty
+                continue
+            found = {
+                "high_below_low": (f["High"] < f["Low"]).any(),
+                "non_positive_price": (f["Close"] <= 0).any(),
+                "negative_volume": (f["Volume"] < 0).any(),
+                "close_above_high": (f["Close"] > f["High"]).any(),
+                "duplicate_timestamp": f.index.duplicated().any(),
+                "bar_outside_session": f.index.max().time() == time(16, 0),
+            }[defect]
+            assert found, f"{ticker} {interval} {day}: {defect} missing"
+
+
+def test_a_request_day_after_the_world_is_refused() -> None:
+    with pytest.raises(ValueError, match="after the world"):
+        _as_of_request(date(2026, 1, 2))

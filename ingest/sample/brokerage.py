@@ -137,10 +137,12 @@ class _TradingPrices:
         self.first_minute_session = market.first_minute_session
         end = market.as_of + timedelta(days=1)
         start = self.sessions.session_date.iloc[0]
-        self.daily = {t: market.history(t, start=start, end=end, interval="1d") for t in tickers}
+        self.daily = {
+            t: market.traded_history(t, start=start, end=end, interval="1d") for t in tickers
+        }
         self.minutes = {
             t: self._tradable_minutes(
-                market.history(t, start=self.first_minute_session, end=end, interval="1m")
+                market.traded_history(t, start=self.first_minute_session, end=end, interval="1m")
             )
             for t in tickers
         }

@@ -1,19 +1,30 @@
-"""A seeded, offline stand-in for Yahoo Finance with Yahoo's real response shapes.
+"""A seeded, offline stand-in for Yahoo Finance with Yahoo's real response conventions.
 
-`SampleMarket` answers the same two calls as the Yahoo provider (`history`, `info`),
-so the sample path runs the very same dlt source, normalization and audit code as
-the real load. What it returns looks like yfinance's `Ticker.history(...,
-auto_adjust=False, actions=True)`: a tz-aware America/New_York index and the
-columns `Open High Low Close Adj Close Volume Dividends Stock Splits`.
+`SampleMarket` answers the same two calls as the Yahoo provider (`history`, `info`).
+The sample command serves them through yfinance's own code (`ingest/yfinance/replay.py`),
+so the sample path runs yf.download, Ticker.history and the very same dlt source,
+normalization and audit code as the real load. What `history` returns is what
+`Ticker.history(..., auto_adjust=False, actions=True)` would return on `request_day`: a
+tz-aware America/New_York index and the columns `Open High Low Close Adj Close Volume
+Dividends Stock Splits`.
 
 The sample world:
 - daily bars on every real NYSE session of the last `daily_years` years up to `as_of`;
 - 1-minute bars on the last `minute_sessions` sessions, one bar per minute from the
   open to the close of each session (early closes included), with a few minutes
   missing as on thin tape; the daily bar of those sessions is their rollup;
-- prices as traded (a split divides the price on its ex-date), `Adj Close` adjusted
-  back for splits and dividends as Yahoo does, quarterly dividends for payers;
-- a handful of deliberate defects (see `DEFECTS`) so the quality gates have work.
+- quarterly dividends for payers, splits (`SPLITS`) and a handful of deliberate defects
+  (`DEFECTS`) so the quality gates have work.
+
+Underneath is one world as traded (`traded_history`: a split divides the price from its
+ex-date on, nothing before it changes), fixed by the seed and `as_of` whatever the request
+day. `history` answers as Yahoo does on `request_day` (default `as_of`): no bar after it;
+for every split with ex-date <= request_day, each earlier bar's Open/High/Low/Close and
+Dividends divided by the ratio and its Volume multiplied by it (daily and minute bars);
+later splits neither applied nor shown. `Adj Close` is that Close times Yahoo's dividend
+multiplier over the ex-dates in (bar, request_day], each factor 1 - dividend / previous
+close on that same basis. So a load on an earlier day and a later one describe one world,
+each in the basis of its own request day.
 """
 
 from __future__ import annotations
@@ -30,6 +41,9 @@ from ingest import calendar
 
 EXCHANGE_TZ = "America/New_York"
 YAHOO_COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends", "Stock Splits"]
+# The world as traded has no adjusted close: that is a view of the request day.
+TRADED_COLUMNS = [c for c in YAHOO_COLUMNS if c != "Adj Close"]
+PRICE_COLUMNS = ["Open", "High", "Low", "Close"]
 
 
 @dataclass(frozen=True)
@@ -138,9 +152,37 @@ def synthetic_universe(n: int, seed: int = 42) -> tuple[SampleTicker, ...]:
     return tuple(universe)
 
 
-def _empty_history(intraday: bool) -> pd.DataFrame:
+def _empty_history(intraday: bool, columns: list[str] = YAHOO_COLUMNS) -> pd.DataFrame:
     index = pd.DatetimeIndex([], tz=EXCHANGE_TZ, name="Datetime" if intraday else "Date")
-    return pd.DataFrame({c: pd.Series(dtype="float64") for c in YAHOO_COLUMNS}, index=index)
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}, index=index)
+
+
+def _local_midnight(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day).tz_localize(EXCHANGE_TZ)
+
+
+def _between(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """Rows with start <= exchange-local date < end."""
+    index = frame.index
+    return frame[(index >= _local_midnight(start)) & (index < _local_midnight(end))]
+
+
+def dividend_multiplier(close: np.ndarray, dividends: np.ndarray) -> np.ndarray:
+    """Yahoo's back-adjustment for dividends: each ex-date scales every earlier close by
+    1 - dividend / previous close (a previous close that is not positive, a faulty bar,
+    gives no factor rather than a division by zero)."""
+    if not len(close):
+        return np.ones(0)
+    previous_close = np.concatenate([[close[0]], close[:-1]])
+    positive = previous_close > 0
+    factor = np.where(
+        (dividends > 0) & positive,
+        1.0 - dividends / np.where(positive, previous_close, 1.0),
+        1.0,
+    )
+    # multiplier_i = product of the factors strictly after i
+    after = np.cumprod(factor[::-1])[::-1]
+    return np.concatenate([after[1:], [1.0]])
 
 
 class SampleMarket:
@@ -155,8 +197,12 @@ class SampleMarket:
         seed: int = 42,
         defects: bool = True,
         universe: tuple[SampleTicker, ...] = SAMPLE_UNIVERSE,
+        request_day: date | None = None,
     ) -> None:
         self.as_of = as_of
+        self.request_day = request_day or as_of
+        if self.request_day > as_of:
+            raise ValueError(f"request day {self.request_day} is after the world's end {as_of}")
         self.seed = seed
         self.defects = defects
         self.universe = {t.symbol: t for t in universe}
@@ -181,14 +227,42 @@ class SampleMarket:
         return self.daily_sessions["session_date"].iloc[0]
 
     def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
-        """Bars with start <= exchange-local date < end, like yfinance's history()."""
+        """Bars with start <= exchange-local date < end, as Yahoo answers on request_day:
+        split-adjusted as of that day, `Adj Close` adding the dividends up to it."""
         if interval not in ("1d", "1m"):
             raise ValueError(f"unsupported interval {interval!r}")
         if ticker not in self.universe:
             return _empty_history(intraday=interval == "1m")
+        known_until = self.request_day + timedelta(days=1)
+        end = min(end, known_until)
+        if interval == "1m":  # Yahoo's intraday Adj Close is the Close: no dividend on it
+            frame = self._split_adjusted(ticker, _between(self._minute_frame(ticker), start, end))
+            frame["Adj Close"] = frame["Close"]
+            return frame[YAHOO_COLUMNS]
+        # The dividend multiplier looks past `end` up to the request day: adjust it all.
+        everything = _between(self._daily_frame(ticker), self.first_daily_session, known_until)
+        frame = self._split_adjusted(ticker, everything)
+        frame["Adj Close"] = frame["Close"] * dividend_multiplier(
+            frame["Close"].to_numpy(), frame["Dividends"].to_numpy()
+        )
+        return _between(frame, start, end)[YAHOO_COLUMNS]
+
+    def traded_history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
+        """The world as traded, whatever the request day: each bar as printed on its day
+        (a split divides prices from its ex-date on), the dividend per share then held.
+        What a broker's books record; columns as `history` without `Adj Close`."""
+        if interval not in ("1d", "1m"):
+            raise ValueError(f"unsupported interval {interval!r}")
+        if ticker not in self.universe:
+            return _empty_history(intraday=interval == "1m", columns=TRADED_COLUMNS)
         frame = self._minute_frame(ticker) if interval == "1m" else self._daily_frame(ticker)
-        local_dates = frame.index.tz_convert(EXCHANGE_TZ).date
-        return frame[(local_dates >= start) & (local_dates < end)].copy()
+        return _between(frame, start, end)[TRADED_COLUMNS].copy()
+
+    def splits(self, ticker: str) -> list[tuple[date, float]]:
+        """(ex-date, ratio) of every split of the ticker inside the sample's history."""
+        ratios = self._split_ratio(ticker) if ticker in self.universe else np.zeros(0)
+        days = self.daily_sessions["session_date"]
+        return [(days.iloc[i], float(ratios[i])) for i in np.flatnonzero(ratios)]
 
     def info(self, ticker: str) -> dict[str, object]:
         """A subset of yfinance's Ticker.info with the same keys."""
@@ -241,7 +315,7 @@ class SampleMarket:
 
     @lru_cache(maxsize=64)  # noqa: B019 - one instance per run; the cache dies with it
     def _bars(self, ticker: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(daily, minute) frames of one ticker, consistent with each other."""
+        """(daily, minute) frames of one ticker as traded, consistent with each other."""
         spec = self.universe[ticker]
         path = self._economic_path(spec)
         split_ratio = self._split_ratio(ticker)
@@ -270,19 +344,15 @@ class SampleMarket:
         daily["Volume"] = daily["Volume"].round().astype("int64")
         daily["Dividends"] = self._dividends(spec, daily["Close"].to_numpy())
         daily["Stock Splits"] = split_ratio
-        daily["Adj Close"] = daily["Close"] * self._adjustment_multiplier(
-            daily["Close"].to_numpy(), daily["Dividends"].to_numpy(), split_ratio
-        )
         daily.index = pd.DatetimeIndex(
             pd.to_datetime(self.daily_sessions["session_date"]), name="Date"
         ).tz_localize(EXCHANGE_TZ)
         minute_frame = minutes.drop(columns="session")
-        minute_frame["Adj Close"] = minute_frame["Close"]
         minute_frame["Dividends"] = 0.0
         minute_frame["Stock Splits"] = 0.0
         if self.defects:
             daily, minute_frame = self._inject_defects(ticker, daily, minute_frame)
-        return daily[YAHOO_COLUMNS], minute_frame[YAHOO_COLUMNS]
+        return daily[TRADED_COLUMNS], minute_frame[TRADED_COLUMNS]
 
     def _daily_frame(self, ticker: str) -> pd.DataFrame:
         return self._bars(ticker)[0]
@@ -341,19 +411,19 @@ class SampleMarket:
             dividends[ex_index] = round(close[ex_index - 1] * spec.dividend_yield / 4, 4)
         return dividends
 
-    @staticmethod
-    def _adjustment_multiplier(
-        close: np.ndarray, dividends: np.ndarray, split_ratio: np.ndarray
-    ) -> np.ndarray:
-        """Yahoo's back-adjustment: each event scales every earlier close."""
-        previous_close = np.concatenate([[close[0]], close[:-1]])
-        event_factor = np.where(
-            split_ratio > 0, 1.0 / np.where(split_ratio > 0, split_ratio, 1.0), 1.0
-        )
-        event_factor = event_factor * (1.0 - dividends / previous_close)
-        # multiplier_i = product of event factors strictly after i
-        after = np.cumprod(event_factor[::-1])[::-1]
-        return np.concatenate([after[1:], [1.0]])
+    def _split_adjusted(self, ticker: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """As-traded bars in the basis of the request day: every split up to that day
+        divides the prices and dividends of each earlier bar and multiplies its volume."""
+        frame = frame[TRADED_COLUMNS].copy()
+        factor = np.ones(len(frame))
+        for ex_date, ratio in self.splits(ticker):
+            if ex_date <= self.request_day:
+                factor[frame.index < _local_midnight(ex_date)] *= ratio
+        if (factor != 1.0).any():
+            for column in [*PRICE_COLUMNS, "Dividends"]:
+                frame[column] = frame[column].to_numpy() / factor
+            frame["Volume"] = np.round(frame["Volume"].to_numpy() * factor).astype("int64")
+        return frame
 
     def _inject_defects(
         self, ticker: str, daily: pd.DataFrame, minutes: pd.DataFrame

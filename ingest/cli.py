@@ -47,6 +47,13 @@ def _ticker_list(text: str) -> list[str]:
     return tickers
 
 
+def _replay_folder(text: str) -> Path:
+    folder = Path(text).expanduser()
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"--replay {text}: no such folder")
+    return folder
+
+
 def read_universe(path: Path) -> list[str]:
     """Tickers from a file: a CSV with a `ticker` column, or one ticker per line."""
     try:
@@ -152,9 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     yahoo = sub.add_parser(
         "yfinance",
         parents=[common],
-        help="load bars and metadata from Yahoo Finance (needs the internet)",
+        help="load bars and metadata from Yahoo Finance (needs the internet), or replay "
+        "saved yfinance CSVs (--replay)",
         description="Load daily and 1-minute bars and ticker metadata from Yahoo Finance. "
-        "Incremental from each ticker's watermark; --start/--end backfill a range.",
+        "Incremental from each ticker's watermark; --start/--end backfill a range. With "
+        "--replay DIR, Yahoo's answers come from frames saved in DIR instead, through the same "
+        "yfinance calls (no network).",
     )
     chosen = yahoo.add_mutually_exclusive_group()
     chosen.add_argument("--tickers", type=_ticker_list, metavar="T1,T2", help="tickers to load")
@@ -169,7 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--start", type=_date, metavar="DATE", help="backfill from this day (ignores watermarks)"
     )
     yahoo.add_argument(
-        "--end", type=_date, metavar="DATE", help="last day to load (default: today)"
+        "--end",
+        type=_date,
+        metavar="DATE",
+        help="last day to load (default: today; with --replay, the last recorded day); "
+        "with --replay also the day Yahoo is taken to answer on: splits recorded after it "
+        "are taken out of the prices again",
     )
     yahoo.add_argument(
         "--intervals",
@@ -177,6 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=("1d", "1m"),
         metavar="1d,1m",
         help="bar intervals to load (default: 1d,1m)",
+    )
+    yahoo.add_argument(
+        "--replay",
+        type=_replay_folder,
+        metavar="DIR",
+        help="answer every Yahoo request from saved frames instead of the network: "
+        "DIR/<SYMBOL>.csv holds yf.Ticker(SYMBOL).history(auto_adjust=False, actions=True)"
+        ".to_csv() (daily), optional <SYMBOL>.1m.csv minute bars and <SYMBOL>.info.json the "
+        "Ticker.info dict. The tickers default to the recordings in DIR; an interval without "
+        "recordings is skipped",
     )
 
     _add_brokerage_parsers(sub, common)
@@ -371,6 +396,8 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
         raise ConfigError(
             f"unknown interval(s) {', '.join(bad)}: choose from {', '.join(INTERVALS)}"
         )
+    if args.replay is not None:
+        return run_yfinance_replay(args, warehouse)
     tickers = args.tickers or configured_universe(args.tickers_file)
     end = args.end or datetime.now(UTC).date()
     if args.start and args.start > end:
@@ -387,6 +414,50 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
         report,
         market_data(provider, tickers, plan, report, health),
         pipeline_name="yfinance",
+        dataset=RAW_YFINANCE,
+    )
+    return [report]
+
+
+def run_yfinance_replay(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    """`yfinance --replay DIR`: the same load, every request answered from DIR's recordings
+    through the real yfinance calls (ingest/yfinance/replay.py); no reachability check, no
+    network. Its own pipeline name keeps its watermarks apart from the live load's."""
+    from ingest.runner import run_source
+    from ingest.yfinance.replay import RecordedFrames, ReplayError, emulated_provider
+    from ingest.yfinance.source import FetchPlan, market_data
+
+    try:
+        source = RecordedFrames(args.replay, request_day=args.end)
+    except ReplayError as error:
+        raise ConfigError(str(error)) from error
+    recorded = source.intervals()
+    for interval in args.intervals:
+        if interval not in recorded:
+            suffix = "*.1m.csv" if interval == "1m" else "*.csv"
+            print(f"replay: no {suffix} in {args.replay}, so no {interval} bars", file=sys.stderr)
+    intervals = tuple(i for i in args.intervals if i in recorded)
+    if not intervals:
+        raise ConfigError(f"{args.replay} holds no recordings of {', '.join(args.intervals)}")
+    if args.tickers or args.tickers_file:
+        tickers = args.tickers or configured_universe(args.tickers_file)
+    else:
+        tickers = source.tickers
+    end = source.request_day
+    if args.start and args.start > end:
+        raise ConfigError(f"--start {args.start} is after the replay's last day {end}")
+    plan = FetchPlan(end=end, start=args.start, intervals=intervals)
+    print(
+        f"replay of {args.replay} as answered on {end}: {len(tickers)} tickers, "
+        f"{', '.join(intervals)} -> {warehouse.describe()}",
+        file=sys.stderr,
+    )
+    report = RunReport(pipeline="yfinance_replay", source="replay", tickers_requested=list(tickers))
+    run_source(
+        warehouse,
+        report,
+        market_data(emulated_provider(source), tickers, plan, report),
+        pipeline_name="yfinance_replay",
         dataset=RAW_YFINANCE,
     )
     return [report]

@@ -172,10 +172,12 @@ def test_thirty_percent_rate_limited_calls_still_load_every_ticker() -> None:
 
 
 def yahoo_download_frame(tickers: list[str], start: date, end: date) -> pd.DataFrame:
-    """yf.download(group_by="ticker") shape: (Ticker, Price) columns on a shared index."""
+    """yf.download(group_by="ticker") shape: (Ticker, Price) columns on a shared index, which
+    is tz-naive for daily bars (yf.download's ignore_tz)."""
     frames = {t: FakeProvider().history(t, start=start, end=end, interval="1d") for t in tickers}
     frames["LATE"] = frames[tickers[0]].iloc[1:]  # a ticker listed later: NaN on day one
     frame = pd.concat(frames, axis=1, names=["Ticker", "Price"])
+    frame.index = frame.index.tz_localize(None)
     return frame[[t for t in tickers if t != "GONE"]]  # a symbol Yahoo does not know is absent
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from ingest.yfinance import normalize
 
+AS_OF = date(2026, 1, 5)  # the day of the request
+
 
 def yahoo_frame(index: list[str], tz: str = "America/New_York", **overrides) -> pd.DataFrame:
     n = len(index)
@@ -29,7 +31,7 @@ def yahoo_frame(index: list[str], tz: str = "America/New_York", **overrides) -> 
 
 def test_minute_bars_are_converted_to_utc() -> None:
     frame = yahoo_frame(["2025-07-01 09:30", "2025-12-01 09:30"])  # EDT, then EST
-    table = normalize.bars_1m("SPY", frame).table
+    table = normalize.bars_1m("SPY", frame, adjusted_as_of=AS_OF).table
     assert table.schema == normalize.BARS_1M_SCHEMA
     ts = table.column("ts").to_pylist()
     assert [t.hour for t in ts] == [13, 14]
@@ -40,7 +42,7 @@ def test_repeated_timestamp_keeps_the_last_and_is_counted() -> None:
     frame = yahoo_frame(
         ["2025-12-01 09:30", "2025-12-01 09:31", "2025-12-01 09:31"], Close=[1.0, 2.0, 3.0]
     )
-    batch = normalize.bars_1m("SPY", frame)
+    batch = normalize.bars_1m("SPY", frame, adjusted_as_of=AS_OF)
     assert batch.rows_received == 3
     assert batch.duplicates_removed == 1
     assert batch.table.column("close").to_pylist() == [1.0, 3.0]
@@ -48,7 +50,7 @@ def test_repeated_timestamp_keeps_the_last_and_is_counted() -> None:
 
 def test_daily_bars_keep_the_exchange_local_date_and_actions() -> None:
     frame = yahoo_frame(["2024-06-07", "2024-06-10"], **{"Stock Splits": [0.0, 10.0]})
-    table = normalize.bars_1d("NVDA", frame).table
+    table = normalize.bars_1d("NVDA", frame, adjusted_as_of=AS_OF).table
     assert table.schema == normalize.BARS_1D_SCHEMA
     assert table.column("trade_date").to_pylist() == [date(2024, 6, 7), date(2024, 6, 10)]
     assert table.column("stock_splits").to_pylist() == [0.0, 10.0]
@@ -57,7 +59,7 @@ def test_daily_bars_keep_the_exchange_local_date_and_actions() -> None:
 
 def test_missing_values_stay_null_for_dbt_to_judge() -> None:
     frame = yahoo_frame(["2025-12-01 09:30"], Close=[np.nan], Volume=[np.nan])
-    table = normalize.bars_1m("SPY", frame).table
+    table = normalize.bars_1m("SPY", frame, adjusted_as_of=AS_OF).table
     assert table.column("close").to_pylist() == [None]
     assert table.column("volume").to_pylist() == [None]
     assert table.column("volume").type == pa.int64()
@@ -65,16 +67,33 @@ def test_missing_values_stay_null_for_dbt_to_judge() -> None:
 
 def test_daily_frame_without_actions_defaults_to_no_action() -> None:
     frame = yahoo_frame(["2025-12-01"]).drop(columns=["Dividends", "Stock Splits", "Adj Close"])
-    table = normalize.bars_1d("SPY", frame).table
+    table = normalize.bars_1d("SPY", frame, adjusted_as_of=AS_OF).table
     assert table.column("dividends").to_pylist() == [0.0]
     assert table.column("stock_splits").to_pylist() == [0.0]
     assert table.column("adj_close").to_pylist() == [None]
 
 
-def test_a_tz_naive_index_is_refused() -> None:
-    frame = pd.DataFrame({"Open": [1.0]}, index=pd.DatetimeIndex([datetime(2025, 1, 2)]))
+def test_a_tz_naive_minute_index_is_refused() -> None:
+    frame = pd.DataFrame({"Open": [1.0]}, index=pd.DatetimeIndex([datetime(2025, 1, 2, 9, 30)]))
     with pytest.raises(ValueError, match="tz-aware"):
-        normalize.bars_1d("SPY", frame)
+        normalize.bars_1m("SPY", frame, adjusted_as_of=AS_OF)
+
+
+def test_daily_bars_take_yf_download_naive_index_as_exchange_local_days() -> None:
+    """yf.download strips the zone of daily bars (ignore_tz): Tokyo's midnight stays the date."""
+    aware = yahoo_frame(["2023-03-30", "2023-03-31"], tz="Asia/Tokyo")
+    naive = aware.tz_localize(None)
+    for frame in (aware, naive):
+        table = normalize.bars_1d("4063.T", frame, adjusted_as_of=AS_OF).table
+        assert table.column("trade_date").to_pylist() == [date(2023, 3, 30), date(2023, 3, 31)]
+
+
+def test_every_bar_carries_the_day_its_split_adjustment_is_as_of() -> None:
+    daily = normalize.bars_1d("SPY", yahoo_frame(["2025-12-01"]), adjusted_as_of=AS_OF).table
+    minute = normalize.bars_1m("SPY", yahoo_frame(["2025-12-01 09:30"]), adjusted_as_of=AS_OF)
+    assert daily.column("adjusted_as_of").to_pylist() == [AS_OF]
+    assert minute.table.column("adjusted_as_of").to_pylist() == [AS_OF]
+    assert not normalize.BARS_1D_SCHEMA.field("adjusted_as_of").nullable
 
 
 def test_ticker_row_maps_yahoo_info_keys() -> None:
@@ -110,4 +129,4 @@ def test_multi_ticker_layouts_are_split_per_ticker(group_by_ticker: bool) -> Non
     assert len(frames["SPY"]) == 2
     assert list(frames["NEW"]["Close"]) == [20.0]  # the NaN row of 2025-12-01 is dropped
     assert frames["NOPE"].empty
-    assert normalize.bars_1d("NEW", frames["NEW"]).table.num_rows == 1
+    assert normalize.bars_1d("NEW", frames["NEW"], adjusted_as_of=AS_OF).table.num_rows == 1

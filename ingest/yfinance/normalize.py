@@ -9,6 +9,7 @@ merge would decide anyway) and the count of those is reported to the audit row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ BARS_1M_SCHEMA = pa.schema(
         ("low", pa.float64()),
         ("close", pa.float64()),
         ("volume", pa.int64()),
+        pa.field("adjusted_as_of", pa.date32(), nullable=False),
     ]
 )
 
@@ -41,6 +43,7 @@ BARS_1D_SCHEMA = pa.schema(
         ("volume", pa.int64()),
         ("dividends", pa.float64()),
         ("stock_splits", pa.float64()),
+        pa.field("adjusted_as_of", pa.date32(), nullable=False),
     ]
 )
 
@@ -120,13 +123,28 @@ def _require_tz_aware(frame: pd.DataFrame) -> pd.DatetimeIndex:
     return index
 
 
+def _exchange_local_dates(frame: pd.DataFrame) -> tuple[pd.DatetimeIndex, pd.Index]:
+    """Daily bars' days: Ticker.history's index is tz-aware in the exchange's zone, and
+    yf.download strips that zone for daily intervals (ignore_tz), leaving the same local
+    midnight; either way the date as written is the exchange-local trading day."""
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ValueError("expected a DatetimeIndex of exchange-local days as yfinance returns")
+    return index, pd.Index(index.date)
+
+
+def _as_of_column(day: date, rows: int) -> pa.Array:
+    return pa.array([day] * rows, type=pa.date32())
+
+
 def _dedupe_last(frame: pd.DataFrame, key: pd.Index) -> tuple[pd.DataFrame, pd.Index, int]:
     keep = ~key.duplicated(keep="last")
     return frame[keep], key[keep], int((~keep).sum())
 
 
-def bars_1m(ticker: str, frame: pd.DataFrame) -> Batch:
-    """Minute bars: `ts` is the bar's open instant in UTC."""
+def bars_1m(ticker: str, frame: pd.DataFrame, *, adjusted_as_of: date) -> Batch:
+    """Minute bars: `ts` is the bar's open instant in UTC. `adjusted_as_of` is the day of the
+    request: Yahoo's prices and volumes are split-adjusted for every split up to that day."""
     index = _require_tz_aware(frame)
     ts = index.tz_convert("UTC")
     frame, ts, duplicates = _dedupe_last(frame, ts)
@@ -136,16 +154,18 @@ def bars_1m(ticker: str, frame: pd.DataFrame) -> Batch:
             "ts": pa.array(ts.as_unit("us"), type=pa.timestamp("us", tz="UTC")),
             **{raw: _float_column(frame, yahoo) for yahoo, raw in PRICE_COLUMNS.items()},
             "volume": _volume_column(frame),
+            "adjusted_as_of": _as_of_column(adjusted_as_of, len(frame)),
         },
         schema=BARS_1M_SCHEMA,
     )
     return Batch(table, rows_received=len(index), duplicates_removed=duplicates)
 
 
-def bars_1d(ticker: str, frame: pd.DataFrame) -> Batch:
-    """Daily bars: `trade_date` is the exchange-local day of Yahoo's index."""
-    index = _require_tz_aware(frame)
-    trade_dates = pd.Index(index.date)  # the index is already in the exchange's zone
+def bars_1d(ticker: str, frame: pd.DataFrame, *, adjusted_as_of: date) -> Batch:
+    """Daily bars: `trade_date` is the exchange-local day of Yahoo's index (tz-aware from
+    Ticker.history, naive from yf.download). `adjusted_as_of` is the day of the request: the
+    row's OHLC, volume and dividends are split-adjusted for every split up to that day."""
+    index, trade_dates = _exchange_local_dates(frame)
     frame, trade_dates, duplicates = _dedupe_last(frame, trade_dates)
     table = pa.table(
         {
@@ -156,6 +176,7 @@ def bars_1d(ticker: str, frame: pd.DataFrame) -> Batch:
             "volume": _volume_column(frame),
             "dividends": _float_column(frame, "Dividends", default=0.0),
             "stock_splits": _float_column(frame, "Stock Splits", default=0.0),
+            "adjusted_as_of": _as_of_column(adjusted_as_of, len(frame)),
         },
         schema=BARS_1D_SCHEMA,
     )

@@ -106,7 +106,16 @@ def _bars(
             provider_for_ticker: MarketDataProvider = _Prefetched(prefetched[ticker])
         else:
             provider_for_ticker = provider
-        batch = _fetch_bars(provider_for_ticker, ticker, start, plan.end, interval, report, health)
+        batch = _fetch_bars(
+            provider_for_ticker,
+            ticker,
+            start,
+            plan.end,
+            interval,
+            report,
+            health,
+            adjusted_as_of=request_day(provider, plan),
+        )
         progress.update(rows=batch.num_rows if batch is not None else 0, failed=batch is None)
         if batch is None:
             continue
@@ -152,6 +161,12 @@ class _Prefetched:
         raise NotImplementedError
 
 
+def request_day(provider: MarketDataProvider, plan: FetchPlan) -> date:
+    """The day the provider answers, which its split adjustment is as of. A provider without
+    one (a test fake) is taken to answer on the plan's last day."""
+    return getattr(provider, "request_day", plan.end)
+
+
 BAR_KEY = {"1m": "ts", "1d": "trade_date"}
 # Merge on the primary key without dlt's de-duplication of the staged rows (a ROW_NUMBER()
 # window over every new row): a load holds each key once already, because every ticker is
@@ -175,9 +190,12 @@ def _fetch_bars(
     interval: str,
     report: RunReport,
     health: ProviderHealth,
+    *,
+    adjusted_as_of: date,
 ) -> pa.Table | None:
     """One ticker's bars from start through end as a raw-contract table; None when it failed
-    (the failure and its reason are recorded in the report)."""
+    (the failure and its reason are recorded in the report). `adjusted_as_of`: the day of the
+    request, stamped on every row (see normalize)."""
     if health.unreachable_reason:
         report.fail(ticker, f"{interval}: {health.unreachable_reason}", quiet=True)
         return None
@@ -189,7 +207,7 @@ def _fetch_bars(
             reason = f"no data returned for {start}..{end} (delisted or wrong symbol?)"
             report.fail(ticker, f"{interval}: {reason}")
             return None
-        batch = NORMALIZERS[interval](ticker, frame)
+        batch = NORMALIZERS[interval](ticker, frame, adjusted_as_of=adjusted_as_of)
     except Exception as error:  # one ticker never sinks the others
         health.record_failure(error)
         report.fail(ticker, f"{interval}: {_describe(error)}")

@@ -50,7 +50,7 @@ def _ticker_list(text: str) -> list[str]:
 def _replay_folder(text: str) -> Path:
     folder = Path(text).expanduser()
     if not folder.is_dir():
-        raise argparse.ArgumentTypeError(f"--replay {text}: no such folder")
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
     return folder
 
 
@@ -284,6 +284,7 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
     from ingest import calendar
     from ingest.runner import run_source
     from ingest.sample.market import SAMPLE_UNIVERSE, SampleMarket
+    from ingest.yfinance.replay import emulated_provider
     from ingest.yfinance.source import FetchPlan, market_data
 
     as_of = args.as_of or calendar.last_closed_session()
@@ -293,17 +294,19 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
         raise ConfigError(
             f"not in the sample universe: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
+    until = args.until or as_of
+    if until > as_of:
+        raise ConfigError(f"--until {until} is after the sample's as-of date {as_of}")
+    # Yahoo as it answers on `until`: split-adjusted as of that day.
     market = SampleMarket(
         as_of,
         daily_years=args.daily_years,
         minute_sessions=args.minute_sessions,
         seed=args.seed,
         defects=not args.no_defects,
+        request_day=until,
     )
     tickers = args.tickers or market.tickers
-    until = args.until or as_of
-    if until > as_of:
-        raise ConfigError(f"--until {until} is after the sample's as-of date {as_of}")
     plan = FetchPlan(
         end=until,
         daily_backfill_days=(until - market.first_daily_session).days,
@@ -318,10 +321,13 @@ def run_sample(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
     market_report = RunReport(
         pipeline="sample_market", source="sample", tickers_requested=list(tickers)
     )
+    # Through yfinance's own code, as the live load: yf.download for daily bars of several
+    # tickers (its naive daily index), Ticker.history in 7-day windows for minutes.
+    provider = emulated_provider(market)
     run_source(
         warehouse,
         market_report,
-        market_data(market, list(tickers), plan, market_report),
+        market_data(provider, list(tickers), plan, market_report),
         pipeline_name="sample_market",
         dataset=RAW_YFINANCE,
     )

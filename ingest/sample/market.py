@@ -226,15 +226,18 @@ class SampleMarket:
     def first_daily_session(self) -> date:
         return self.daily_sessions["session_date"].iloc[0]
 
-    def history(self, ticker: str, *, start: date, end: date, interval: str) -> pd.DataFrame:
-        """Bars with start <= exchange-local date < end, as Yahoo answers on request_day:
-        split-adjusted as of that day, `Adj Close` adding the dividends up to it."""
+    def history(
+        self, ticker: str, *, start: date, end: date | None = None, interval: str
+    ) -> pd.DataFrame:
+        """Bars with start <= exchange-local date < end (no end: through request_day), as
+        Yahoo answers on request_day: split-adjusted as of that day, `Adj Close` adding the
+        dividends up to it."""
         if interval not in ("1d", "1m"):
             raise ValueError(f"unsupported interval {interval!r}")
         if ticker not in self.universe:
             return _empty_history(intraday=interval == "1m")
         known_until = self.request_day + timedelta(days=1)
-        end = min(end, known_until)
+        end = known_until if end is None else min(end, known_until)
         if interval == "1m":  # Yahoo's intraday Adj Close is the Close: no dividend on it
             frame = self._split_adjusted(ticker, _between(self._minute_frame(ticker), start, end))
             frame["Adj Close"] = frame["Close"]

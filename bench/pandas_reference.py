@@ -37,6 +37,35 @@ def _latest_versions(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return frame.drop_duplicates(key, keep="last")
 
 
+def recorded_splits(raw_1d: pd.DataFrame) -> pd.DataFrame:
+    """The splits of the daily bars (latest version of each bar): ticker, ex_date, ratio."""
+    bars = _latest_versions(raw_1d.copy(), ["ticker", "trade_date"])
+    ratio = bars["stock_splits"].fillna(0)
+    splits = bars.loc[(ratio > 0) & (ratio != 1), ["ticker", "trade_date", "stock_splits"]]
+    return splits.rename(columns={"trade_date": "ex_date", "stock_splits": "ratio"})
+
+
+def as_traded(bars: pd.DataFrame, day: pd.Series, splits: pd.DataFrame) -> pd.DataFrame:
+    """Yahoo's bars are split-adjusted as of the day of the request (`adjusted_as_of`): times
+    the ratios of the splits after the bar's day up to that day, they are as traded."""
+    as_of = pd.to_datetime(bars["adjusted_as_of"]).fillna(
+        pd.to_datetime(bars["_dlt_load_id"].astype("float64"), unit="s").dt.normalize()
+    )
+    day = pd.to_datetime(day)
+    factor = np.ones(len(bars))
+    for split in splits.itertuples():  # a handful of splits: one vectorised pass each
+        ex_date = pd.Timestamp(split.ex_date)
+        hit = (bars["ticker"] == split.ticker) & (day < ex_date) & (as_of >= ex_date)
+        factor[hit.to_numpy()] *= split.ratio
+    bars = bars.copy()
+    for column in ("open", "high", "low", "close"):
+        bars[column] = bars[column] * factor
+    bars["volume"] = (bars["volume"] / factor).round().astype(bars["volume"].dtype)
+    if "dividends" in bars:
+        bars["dividends"] = bars["dividends"] * factor
+    return bars
+
+
 def _price_defects(frame: pd.DataFrame) -> pd.Series:
     prices = frame[["open", "high", "low", "close"]]
     return (
@@ -56,6 +85,7 @@ def adjusted_daily(raw: pd.DataFrame) -> pd.DataFrame:
     """int_bars_1d_validated -> int_bars_1d_adjusted: the clean bars with Yahoo's adjustment
     computed from the actions, in that model's column names (raw OHLC left out)."""
     bars = _latest_versions(raw, ["ticker", "trade_date"])
+    bars = as_traded(bars, bars["trade_date"], recorded_splits(raw))
     today = pd.Timestamp(datetime.now(UTC).date())
     bars = bars[~_price_defects(bars) & (bars["trade_date"] <= today)]
     bars = bars.sort_values(["ticker", "trade_date"], ignore_index=True)
@@ -161,10 +191,13 @@ def _beta(out: pd.DataFrame, previous_date: pd.Series) -> pd.Series:
 # -- minutes ----------------------------------------------------------------------------
 
 
-def validated_minutes(raw: pd.DataFrame, tickers: pd.DataFrame) -> pd.DataFrame:
-    """Clean minute bars located in their NYSE session."""
+def validated_minutes(
+    raw: pd.DataFrame, tickers: pd.DataFrame, splits: pd.DataFrame
+) -> pd.DataFrame:
+    """Clean minute bars, as traded, located in their NYSE session."""
     bars = _latest_versions(raw, ["ticker", "ts"])
     local_day = bars["ts"].dt.tz_convert(NEW_YORK).dt.tz_localize(None).dt.normalize()
+    bars = as_traded(bars, local_day, splits)
     bars["session_date"] = local_day.astype("datetime64[us]")
     first, last = local_day.min().date(), local_day.max().date()
     sessions = calendar.sessions(first, last)
@@ -275,7 +308,7 @@ def build(warehouse: str, output: str) -> tuple[dict[str, int], str]:
     with duckdb.connect(warehouse, read_only=True) as con:
         raw_1d = con.sql("select * from raw_yfinance.bars_1d").df()
         raw_1m = con.sql(
-            "select ticker, ts, open, high, low, close, volume, _dlt_load_id "
+            "select ticker, ts, open, high, low, close, volume, adjusted_as_of, _dlt_load_id "
             "from raw_yfinance.bars_1m"
         ).df()
         tickers = con.sql("select ticker from raw_yfinance.tickers").df()
@@ -284,8 +317,9 @@ def build(warehouse: str, output: str) -> tuple[dict[str, int], str]:
     raw_1m["ticker"] = raw_1m["ticker"].astype("category")
     features, reference = daily_features(raw_1d)
     outputs: dict[str, pd.DataFrame] = {"fct_price_features_daily": features}
+    splits = recorded_splits(raw_1d)
     del raw_1d
-    aligned = aligned_minutes(validated_minutes(raw_1m, tickers))
+    aligned = aligned_minutes(validated_minutes(raw_1m, tickers, splits))
     del raw_1m
     outputs["fct_bars_1m"] = aligned[
         ["ticker", "session_date", "bar_at", "open", "high", "low", "close", "volume", "is_filled"]

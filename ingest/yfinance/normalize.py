@@ -27,7 +27,10 @@ BARS_1M_SCHEMA = pa.schema(
         ("low", pa.float64()),
         ("close", pa.float64()),
         ("volume", pa.int64()),
-        pa.field("adjusted_as_of", pa.date32(), nullable=False),
+        # Nullable in the database: a warehouse loaded before the column existed gets it
+        # added by dlt (ADD COLUMN ... NOT NULL fails on a table with rows); staging reads a
+        # null as the day of the row's load. Every new row has it.
+        ("adjusted_as_of", pa.date32()),
     ]
 )
 
@@ -43,7 +46,10 @@ BARS_1D_SCHEMA = pa.schema(
         ("volume", pa.int64()),
         ("dividends", pa.float64()),
         ("stock_splits", pa.float64()),
-        pa.field("adjusted_as_of", pa.date32(), nullable=False),
+        # Nullable in the database: a warehouse loaded before the column existed gets it
+        # added by dlt (ADD COLUMN ... NOT NULL fails on a table with rows); staging reads a
+        # null as the day of the row's load. Every new row has it.
+        ("adjusted_as_of", pa.date32()),
     ]
 )
 

@@ -160,9 +160,20 @@ final as (
         smoothed.macd_signal,
         smoothed.ema_12 - smoothed.ema_26 - smoothed.macd_signal as macd_hist,
         -- 100 - 100 / (1 + average gain / average loss), written so that no loss gives 100;
-        -- no move at all (both averages 0) gives null rather than an arbitrary 50.
-        100 * smoothed.average_gain_14
-        / nullif(smoothed.average_gain_14 + smoothed.average_loss_14, 0) as rsi_14,
+        -- no move at all (both averages 0) gives null rather than an arbitrary 50. Clamped to
+        -- [0, 100]: when the loss is ~1e-17 of the gain the division rounds to 100.00000000000001.
+        -- (DuckDB's least/greatest skip nulls, hence the case.)
+        case
+            when smoothed.average_gain_14 + smoothed.average_loss_14 > 0
+                then greatest(
+                    0.0,
+                    least(
+                        100.0,
+                        100 * smoothed.average_gain_14
+                        / (smoothed.average_gain_14 + smoothed.average_loss_14)
+                    )
+                )
+        end as rsi_14,
         smoothed.atr_14
     from recursion_inputs
     inner join smoothed

@@ -1,7 +1,59 @@
--- Every staged daily bar, each with the reason it cannot be used (null = clean).
+-- Every staged daily bar as traded, each with the reason it cannot be used (null = clean).
 -- Nothing is dropped here: marts take `reject_reason is null`, analysts can query the rest.
+--
+-- Yahoo answers with prices, volume and dividends split-adjusted as of the day of the request
+-- (`adjusted_as_of`), so a warehouse loaded day by day holds bars adjusted as of different
+-- days. Multiplying each bar by the splits between its own day and its request day
+-- (split_factor_since_trade) gives the price as traded that day, whatever day it was fetched:
+-- one basis for every later model, which then adjusts once, from the splits (docs/architecture.md).
 with bars as (
     select * from {{ ref('stg_yfinance__bars_1d') }}
+),
+
+splits as (
+    select * from {{ ref('int_splits_recorded') }}
+),
+
+split_factors as (
+    select
+        bars.ticker,
+        bars.trade_date,
+        bars.adjusted_as_of,
+        product(splits.split_ratio) as split_factor_since_trade
+    from bars
+    inner join splits
+        on
+            bars.ticker = splits.ticker
+            and bars.trade_date < splits.ex_date
+            and bars.adjusted_as_of >= splits.ex_date
+    group by bars.ticker, bars.trade_date, bars.adjusted_as_of
+),
+
+as_traded as (
+    select
+        bars.ticker,
+        bars.trade_date,
+        bars.adj_close,
+        bars.split_ratio,
+        bars.adjusted_as_of,
+        bars.loaded_at,
+        bars.load_id,
+        coalesce(factors.split_factor_since_trade, 1.0) as split_factor_since_trade,
+        bars.open * coalesce(factors.split_factor_since_trade, 1.0) as open,
+        bars.high * coalesce(factors.split_factor_since_trade, 1.0) as high,
+        bars.low * coalesce(factors.split_factor_since_trade, 1.0) as low,
+        bars.close * coalesce(factors.split_factor_since_trade, 1.0) as close,
+        cast(
+            round(bars.volume / coalesce(factors.split_factor_since_trade, 1.0)) as bigint
+        ) as volume,
+        bars.dividend_per_share
+        * coalesce(factors.split_factor_since_trade, 1.0) as dividend_per_share
+    from bars
+    left join split_factors as factors
+        on
+            bars.ticker = factors.ticker
+            and bars.trade_date = factors.trade_date
+            and bars.adjusted_as_of = factors.adjusted_as_of
 ),
 
 versioned as (
@@ -11,7 +63,7 @@ versioned as (
             partition by ticker, trade_date
             order by loaded_at desc, load_id desc
         ) as version_rank
-    from bars
+    from as_traded
 ),
 
 validated as (
@@ -26,6 +78,8 @@ validated as (
         volume,
         dividend_per_share,
         split_ratio,
+        adjusted_as_of,
+        split_factor_since_trade,
         loaded_at,
         load_id,
         case

@@ -1,5 +1,8 @@
--- Every staged minute bar, located in its exchange session and given the reason it cannot
--- be used (null = clean). Nothing is dropped: marts take `reject_reason is null`.
+-- Every staged minute bar as traded, located in its exchange session and given the reason it
+-- cannot be used (null = clean). Nothing is dropped: marts take `reject_reason is null`.
+-- Yahoo split-adjusts minute bars as of the day of the request like daily ones; the splits
+-- between the bar's local day and its `adjusted_as_of` turn it back into the traded price
+-- (as int_bars_1d_validated does; the splits come from the daily bars).
 -- Incremental: a run recomputes whole New York days from the lookback cutoff on.
 {{
     config(
@@ -24,6 +27,10 @@ sessions as (
     select * from {{ ref('dim_trading_sessions') }}
 ),
 
+splits as (
+    select * from {{ ref('int_splits_recorded') }}
+),
+
 versioned as (
     select
         *,
@@ -34,30 +41,75 @@ versioned as (
     from bars
 ),
 
-located as (
+dated as (
     select
         versioned.*,
         tickers.ticker is not null as is_known_ticker,
-        tickers.exchange_timezone,
-        sessions.session_date,
-        sessions.open_at as session_open_at,
-        sessions.close_at as session_close_at
+        tickers.calendar_exchange,
+        cast(
+            timezone(coalesce(tickers.exchange_timezone, 'America/New_York'), versioned.bar_at) as date
+        ) as bar_date
     from versioned
     left join tickers
         on versioned.ticker = tickers.ticker
+),
+
+-- One split factor per (ticker, day, request day): a few thousand keys, not a range join
+-- for every minute.
+bar_days as (
+    select distinct
+        ticker,
+        bar_date,
+        adjusted_as_of
+    from dated
+),
+
+split_factors as (
+    select
+        bar_days.ticker,
+        bar_days.bar_date,
+        bar_days.adjusted_as_of,
+        product(splits.split_ratio) as split_factor_since_trade
+    from bar_days
+    inner join splits
+        on
+            bar_days.ticker = splits.ticker
+            and bar_days.bar_date < splits.ex_date
+            and bar_days.adjusted_as_of >= splits.ex_date
+    group by bar_days.ticker, bar_days.bar_date, bar_days.adjusted_as_of
+),
+
+located as (
+    select
+        dated.* exclude (open, high, low, close, volume),
+        coalesce(factors.split_factor_since_trade, 1.0) as split_factor_since_trade,
+        dated.open * coalesce(factors.split_factor_since_trade, 1.0) as open,
+        dated.high * coalesce(factors.split_factor_since_trade, 1.0) as high,
+        dated.low * coalesce(factors.split_factor_since_trade, 1.0) as low,
+        dated.close * coalesce(factors.split_factor_since_trade, 1.0) as close,
+        cast(
+            round(dated.volume / coalesce(factors.split_factor_since_trade, 1.0)) as bigint
+        ) as volume,
+        sessions.session_date,
+        sessions.open_at as session_open_at,
+        sessions.close_at as session_close_at
+    from dated
+    left join split_factors as factors
+        on
+            dated.ticker = factors.ticker
+            and dated.bar_date = factors.bar_date
+            and dated.adjusted_as_of = factors.adjusted_as_of
     left join sessions
         on
-            sessions.exchange = coalesce(tickers.calendar_exchange, 'XNYS')
-            and sessions.session_date = cast(
-                timezone(coalesce(tickers.exchange_timezone, 'America/New_York'), versioned.bar_at) as date
-            )
+            coalesce(dated.calendar_exchange, 'XNYS') = sessions.exchange
+            and dated.bar_date = sessions.session_date
 ),
 
 validated as (
     select
         ticker,
         bar_at,
-        cast(timezone(coalesce(exchange_timezone, 'America/New_York'), bar_at) as date) as bar_date,
+        bar_date,
         session_date,
         session_open_at,
         session_close_at,
@@ -66,6 +118,8 @@ validated as (
         low,
         close,
         volume,
+        adjusted_as_of,
+        split_factor_since_trade,
         loaded_at,
         load_id,
         case

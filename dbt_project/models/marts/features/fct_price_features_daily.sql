@@ -177,7 +177,16 @@ final as (
         high_52w,
         low_52w,
         100 * (adj_close / high_52w - 1) as pct_from_high_52w,
-        (adj_volume - mean_volume_20) / nullif(stddev_pop_volume_20, 0) as volume_zscore_20,
+        -- Null when the 20 volumes are equal (a deviation of float noise, < 1e-9 of the mean,
+        -- counts as equal); clamped to its bound sqrt(19) against rounding at the edge (the
+        -- case keeps a null a null: DuckDB's least/greatest skip nulls).
+        case
+            when stddev_pop_volume_20 > 1e-9 * abs(mean_volume_20)
+                then greatest(
+                    -sqrt(19),
+                    least(sqrt(19), (adj_volume - mean_volume_20) / stddev_pop_volume_20)
+                )
+        end as volume_zscore_20,
         obv,
         beta_60d
     from indicators

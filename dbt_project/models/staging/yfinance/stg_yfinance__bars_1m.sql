@@ -11,6 +11,10 @@ renamed as (
         low,
         close,
         volume,
+        -- Rows loaded before the column existed were adjusted as of the day they were loaded.
+        coalesce(
+            adjusted_as_of, cast(to_timestamp(cast(_dlt_load_id as double)) as date)
+        ) as adjusted_as_of,
         to_timestamp(cast(_dlt_load_id as double)) as loaded_at,
         _dlt_load_id as load_id
     from source

@@ -3,7 +3,7 @@ the request day), bars only inside real NYSE sessions."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import exchange_calendars as xcals
 import numpy as np
@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from ingest.sample.market import DEFECTS, YAHOO_COLUMNS, SampleMarket
+from ingest.yfinance.replay import emulated_provider
 from tests.conftest import AS_OF, MINUTE_SESSIONS
 
 EVERYTHING = {"start": date(2000, 1, 1), "end": date(2100, 1, 1)}
@@ -280,3 +281,31 @@ def test_defects_sit_on_their_sessions_whatever_the_request_day(market: SampleMa
 def test_a_request_day_after_the_world_is_refused() -> None:
     with pytest.raises(ValueError, match="after the world"):
         _as_of_request(date(2026, 1, 2))
+
+
+def test_the_sample_goes_through_yfinances_own_download_and_history(
+    market: SampleMarket,
+) -> None:
+    """What the sample command loads: daily bars of several tickers through the real
+    yf.download (its naive daily index, every ticker), minutes through Ticker.history."""
+    provider = emulated_provider(market, sleep=lambda s: None)
+    assert provider.request_day == market.request_day
+    end = AS_OF + timedelta(days=1)
+    frames = provider.history_many(
+        market.tickers, start=market.first_daily_session, end=end, interval="1d"
+    )
+    assert sorted(frames) == sorted(market.tickers)
+    for ticker, frame in frames.items():
+        assert frame.index.tz is None, f"{ticker}: not yf.download's naive daily index"
+        ours = market.history(ticker, start=market.first_daily_session, end=end, interval="1d")
+        assert list(frame.index.date) == list(ours.index.date), ticker
+        pd.testing.assert_frame_equal(
+            frame[YAHOO_COLUMNS].set_axis(ours.index),
+            ours,
+            check_dtype=False,
+            check_names=False,
+        )
+    minutes = provider.history("AAPL", start=market.first_minute_session, end=end, interval="1m")
+    assert str(minutes.index.tz) == "America/New_York"  # Ticker.history keeps the zone
+    kept = market.history("AAPL", start=AS_OF - timedelta(days=29), end=end, interval="1m")
+    pd.testing.assert_frame_equal(minutes[YAHOO_COLUMNS], kept, check_dtype=False)

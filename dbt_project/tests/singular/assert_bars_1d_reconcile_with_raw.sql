@@ -1,4 +1,5 @@
--- Nothing is silently dropped: per ticker and day, raw rows = clean (in the mart) + rejected.
+-- Nothing is silently dropped: per ticker and day, raw rows = clean (in the mart) + rejected
+-- (by validation or by the checks across bars: both land in fct_quarantined_bars).
 -- Returns the (ticker, trade_date) pairs where the counts disagree.
 with raw_rows as (
     select
@@ -23,8 +24,8 @@ rejected_rows as (
         ticker,
         trade_date,
         count(*) as n_rejected
-    from {{ ref('int_bars_1d_validated') }}
-    where reject_reason is not null
+    from {{ ref('fct_quarantined_bars') }}
+    where bar_interval = '1d'
     group by ticker, trade_date
 )
 

@@ -8,7 +8,7 @@
 -- Computing it here (not trusting the stored adj_close) keeps old rows right after a later
 -- split or dividend, which an incremental load never re-fetches.
 with clean_bars as (
-    select * from {{ ref('int_bars_1d_validated') }}
+    select * from {{ ref('int_bars_1d_checked') }}
     where reject_reason is null
 ),
 

@@ -34,10 +34,30 @@ daily_rejects as (
     where reject_reason is not null
 ),
 
+-- Clean bars that the checks across bars reject (a 100x unit switch): wrong, so out too.
+daily_check_rejects as (
+    select
+        '1d' as bar_interval,
+        ticker,
+        trade_date,
+        cast(null as timestamptz) as bar_at,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        reject_reason,
+        load_id
+    from {{ ref('int_bars_1d_checked') }}
+    where reject_reason is not null
+),
+
 final as (
     select * from minute_rejects
     union all
     select * from daily_rejects
+    union all
+    select * from daily_check_rejects
 )
 
 select * from final

@@ -13,6 +13,7 @@ import pytest
 from ingest.sample.market import DEFECTS, YAHOO_COLUMNS, SampleMarket
 from ingest.yfinance.replay import emulated_provider
 from tests.conftest import AS_OF, MINUTE_SESSIONS
+from tests.pipeline import ingest, query, warehouse_env
 
 EVERYTHING = {"start": date(2000, 1, 1), "end": date(2100, 1, 1)}
 
@@ -309,3 +310,36 @@ def test_the_sample_goes_through_yfinances_own_download_and_history(
     assert str(minutes.index.tz) == "America/New_York"  # Ticker.history keeps the zone
     kept = market.history("AAPL", start=AS_OF - timedelta(days=29), end=end, interval="1m")
     pd.testing.assert_frame_equal(minutes[YAHOO_COLUMNS], kept, check_dtype=False)
+
+
+@pytest.mark.e2e
+def test_a_load_before_a_split_and_one_after_it_hold_one_world(tmp_path) -> None:
+    """The sample command loaded on a day before AAPL's split, then after it (incremental):
+    every raw bar times the splits between its day and its adjusted_as_of is the world as
+    traded, daily and minute, whichever load wrote it."""
+    env = warehouse_env(tmp_path)
+    sample = ["sample", "--as-of", "2025-12-31", "--tickers", "AAPL,KO", "--daily-years", "1"]
+    ingest(env, *sample, "--until", "2025-12-16")
+    ingest(env, *sample)
+    world = SampleMarket(date(2025, 12, 31), daily_years=1)
+    ((ex_date, ratio),) = world.splits("AAPL")
+    assert date(2025, 12, 16) < ex_date
+    for interval, table, key in (("1d", "bars_1d", "trade_date"), ("1m", "bars_1m", "ts")):
+        rows = query(
+            env,
+            f"select {key}, adjusted_as_of, close, volume from raw_yfinance.{table} "
+            f"where ticker = 'AAPL' order by {key}",
+        )
+        bases = {as_of for _, as_of, _, _ in rows}
+        assert bases == {date(2025, 12, 16), date(2025, 12, 31)}, "both loads left bars"
+        traded = world.traded_history("AAPL", interval=interval, **EVERYTHING)
+        traded = traded[~traded.index.duplicated(keep="last")]  # a restated bar: the last
+        for at, as_of, close, volume in rows:
+            if interval == "1d":
+                stamp = pd.Timestamp(at).tz_localize("America/New_York")
+            else:
+                stamp = pd.Timestamp(at).tz_convert("America/New_York")
+            factor = ratio if stamp.date() < ex_date <= as_of else 1.0
+            bar = traded.loc[stamp]
+            assert close * factor == pytest.approx(bar["Close"], rel=1e-12), (at, as_of)
+            assert volume / factor == bar["Volume"], (at, as_of)

@@ -52,17 +52,19 @@ def as_traded(bars: pd.DataFrame, day: pd.Series, splits: pd.DataFrame) -> pd.Da
         pd.to_datetime(bars["_dlt_load_id"].astype("float64"), unit="s").dt.normalize()
     )
     day = pd.to_datetime(day)
-    factor = np.ones(len(bars))
+    factor, dividend_factor = np.ones(len(bars)), np.ones(len(bars))
     for split in splits.itertuples():  # a handful of splits: one vectorised pass each
         ex_date = pd.Timestamp(split.ex_date)
-        hit = (bars["ticker"] == split.ticker) & (day < ex_date) & (as_of >= ex_date)
-        factor[hit.to_numpy()] *= split.ratio
+        ticker = bars["ticker"] == split.ticker
+        factor[(ticker & (day < ex_date) & (as_of >= ex_date)).to_numpy()] *= split.ratio
+        # A dividend on a split's ex-date is per pre-split share.
+        dividend_factor[(ticker & (day <= ex_date) & (as_of >= ex_date)).to_numpy()] *= split.ratio
     bars = bars.copy()
     for column in ("open", "high", "low", "close"):
         bars[column] = bars[column] * factor
     bars["volume"] = (bars["volume"] / factor).round().astype(bars["volume"].dtype)
     if "dividends" in bars:
-        bars["dividends"] = bars["dividends"] * factor
+        bars["dividends"] = bars["dividends"] * dividend_factor
     return bars
 
 

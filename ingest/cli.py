@@ -203,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Ticker.info dict. The tickers default to the recordings in DIR; an interval without "
         "recordings is skipped",
     )
+    yahoo.add_argument(
+        "--as-of",
+        type=_date,
+        metavar="DATE",
+        help="with --replay: the day Yahoo is taken to answer on (default: --end, else the last "
+        "recorded day). Bars after it do not exist yet and splits recorded after it are taken "
+        "out of the prices again; a later --as-of than --end replays a backfill made after "
+        "the range it asks for",
+    )
 
     _add_brokerage_parsers(sub, common)
 
@@ -404,6 +413,8 @@ def run_yfinance(args: argparse.Namespace, warehouse: Warehouse) -> list[RunRepo
         )
     if args.replay is not None:
         return run_yfinance_replay(args, warehouse)
+    if args.as_of is not None:
+        raise ConfigError("--as-of goes with --replay: a live request is answered today")
     tickers = args.tickers or configured_universe(args.tickers_file)
     end = args.end or datetime.now(UTC).date()
     if args.start and args.start > end:
@@ -433,8 +444,10 @@ def run_yfinance_replay(args: argparse.Namespace, warehouse: Warehouse) -> list[
     from ingest.yfinance.replay import RecordedFrames, ReplayError, emulated_provider
     from ingest.yfinance.source import FetchPlan, market_data
 
+    if args.as_of and args.end and args.end > args.as_of:
+        raise ConfigError(f"--end {args.end} is after --as-of {args.as_of}: no bar exists yet")
     try:
-        source = RecordedFrames(args.replay, request_day=args.end)
+        source = RecordedFrames(args.replay, request_day=args.as_of or args.end)
     except ReplayError as error:
         raise ConfigError(str(error)) from error
     recorded = source.intervals()
@@ -449,12 +462,19 @@ def run_yfinance_replay(args: argparse.Namespace, warehouse: Warehouse) -> list[
         tickers = args.tickers or configured_universe(args.tickers_file)
     else:
         tickers = source.tickers
-    end = source.request_day
+    end = args.end or source.request_day
     if args.start and args.start > end:
         raise ConfigError(f"--start {args.start} is after the replay's last day {end}")
-    plan = FetchPlan(end=end, start=args.start, intervals=intervals)
+    # A first replay loads the whole recording (a live first load stops at 5 years).
+    plan = FetchPlan(
+        end=end,
+        start=args.start,
+        intervals=intervals,
+        daily_backfill_days=max((end - source.first_day).days, 0),
+    )
     print(
-        f"replay of {args.replay} as answered on {end}: {len(tickers)} tickers, "
+        f"replay of {args.replay} as answered on {source.request_day}, through {end}: "
+        f"{len(tickers)} tickers, "
         f"{', '.join(intervals)} -> {warehouse.describe()}",
         file=sys.stderr,
     )

@@ -312,8 +312,11 @@ class RecordedFrames:
             minute = path.with_suffix(INTERVAL_SUFFIXES["1m"])
             if minute.exists():
                 self._frames[ticker, "1m"] = read_recording(minute, tz, "1m")
-        last = max(f.index[-1].date() for f in self._frames.values() if not f.empty)
-        self.request_day: date = request_day or last
+        recorded = [f for f in self._frames.values() if not f.empty]
+        if not recorded:
+            raise ReplayError(f"replay folder {self.folder} holds only empty recordings")
+        self.first_day: date = min(f.index[0].date() for f in recorded)
+        self.request_day: date = request_day or max(f.index[-1].date() for f in recorded)
 
     @staticmethod
     def _read_info(path: Path) -> dict[str, Any]:

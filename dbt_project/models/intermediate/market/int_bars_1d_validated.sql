@@ -14,17 +14,23 @@ splits as (
     select * from {{ ref('int_splits_recorded') }}
 ),
 
+-- A dividend is per share held before its ex-date, and Yahoo's dividend on a split's ex-date
+-- is on the split-adjusted basis of the close before it (4063.T: 55 = 275 / 5 on 2023-03-30,
+-- with Adj Close using 55 / 4206): its factor takes that day's split too.
 split_factors as (
     select
         bars.ticker,
         bars.trade_date,
         bars.adjusted_as_of,
-        product(splits.split_ratio) as split_factor_since_trade
+        product(
+            case when splits.ex_date > bars.trade_date then splits.split_ratio else 1.0 end
+        ) as split_factor_since_trade,
+        product(splits.split_ratio) as dividend_split_factor
     from bars
     inner join splits
         on
             bars.ticker = splits.ticker
-            and bars.trade_date < splits.ex_date
+            and bars.trade_date <= splits.ex_date
             and bars.adjusted_as_of >= splits.ex_date
     group by bars.ticker, bars.trade_date, bars.adjusted_as_of
 ),
@@ -47,7 +53,7 @@ as_traded as (
             round(bars.volume / coalesce(factors.split_factor_since_trade, 1.0)) as bigint
         ) as volume,
         bars.dividend_per_share
-        * coalesce(factors.split_factor_since_trade, 1.0) as dividend_per_share
+        * coalesce(factors.dividend_split_factor, 1.0) as dividend_per_share
     from bars
     left join split_factors as factors
         on

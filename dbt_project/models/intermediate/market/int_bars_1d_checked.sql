@@ -18,8 +18,9 @@ with validated_bars as (
     select * from {{ ref('int_bars_1d_validated') }}
 ),
 
+-- Yahoo's own quote unit (GBp, not GBP): which side of a 100x switch is wrong depends on it.
 tickers as (
-    select * from {{ ref('dim_tickers') }}
+    select * from {{ ref('stg_yfinance__tickers') }}
 ),
 
 -- Every bar Yahoo sent (its latest version), clean or not: a split on a bar with a bad
@@ -52,7 +53,10 @@ clean_bars as (
     select
         recorded_bars.* exclude (reject_reason),  -- noqa: RF02
         recorded_bars.close / recorded_bars.splits_after as split_adjusted_close,
-        recorded_bars.dividend_per_share / recorded_bars.splits_after as split_adjusted_dividend,
+        -- a dividend is per share held before its ex-date, so one going ex with a split is on
+        -- the pre-split basis (int_bars_1d_validated): that day's split adjusts it too
+        recorded_bars.dividend_per_share / (recorded_bars.splits_after * recorded_bars.split_ratio)
+            as split_adjusted_dividend,
         tickers.currency
     from recorded_bars
     left join tickers

@@ -16,6 +16,7 @@ Columns beyond the contract (the contract in docs/architecture.md is a subset):
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 # The raw contract, exactly: what every producer (sample, CSV, API) must deliver.
 ACCOUNTS_SCHEMA = pa.schema(
@@ -73,20 +76,31 @@ def parse_instant(text: str) -> datetime | None:
     """
     try:
         value = datetime.fromisoformat(text)
-    except ValueError:
+        return value.astimezone(UTC) if value.tzinfo is not None else None
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1
         return None
-    return value.astimezone(UTC) if value.tzinfo is not None else None
 
 
 def parse_decimal(text: str, scale: int, precision: int = 18) -> Decimal | None:
-    """A plain decimal number rounded (half-even) to `scale`; None if it is not one or too big."""
+    """A plain decimal number rounded (half-even) to `scale`; None if it is not one, or does
+    not fit DECIMAL(precision, scale) (the raw column's type).
+
+    Never raises: the magnitude is checked before rounding, because rounding a value with
+    more digits than the decimal context holds (28) raises InvalidOperation (`1e400`, or
+    23 integer digits at scale 6), and one such cell once failed the whole load.
+    """
     try:
         value = Decimal(text)
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         return None
     if not value.is_finite():
         return None
-    value = value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_EVEN)
+    if value and value.adjusted() >= precision - scale:  # more integer digits than the column
+        return None
+    try:
+        value = value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        return None
     return value if abs(value) < Decimal(10) ** (precision - scale) else None
 
 
@@ -115,6 +129,15 @@ def _parsers(schema: pa.Schema) -> dict[str, Any]:
 _PARSERS = {kind: _parsers(schema) for kind, schema in RAW_SCHEMAS.items()}
 
 
+def _parse_cell(parse: Any, text: str) -> Any:
+    """One cell's value, or None when it does not parse: a bad cell never fails the load."""
+    try:
+        return parse(text)
+    except (ArithmeticError, ValueError, OverflowError) as error:
+        log.warning("unparsed value %r: %s", text[:80], error)
+        return None
+
+
 def parse_record(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """One delivered record -> the contract's typed values plus `unparsed_values`."""
     row: dict[str, Any] = {}
@@ -122,7 +145,7 @@ def parse_record(kind: str, record: Mapping[str, Any]) -> dict[str, Any]:
     for column, parse in _PARSERS[kind].items():
         raw = record.get(column)
         text = "" if raw is None else str(raw).strip()
-        value = parse(text) if text else None
+        value = _parse_cell(parse, text) if text else None
         if text and value is None:
             unparsed[column] = text
         row[column] = value

@@ -107,13 +107,26 @@ def lineage(manifest_path: Path, models: list[str]) -> set[str]:
 
 class _DbtStub:
     """What a dbt Python model's `model(dbt, session)` may use here: the floor rebuilds
-    everything, as --full-refresh does, so no model is incremental."""
+    everything, as --full-refresh does, so no model is incremental; `ref` finds the table or
+    view the plan already built under that name (the calendar reads the exchanges seed and
+    the staged tickers)."""
 
     is_incremental = False
     this = None
 
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
     def config(self, **_: Any) -> None:
         return None
+
+    def ref(self, name: str) -> duckdb.DuckDBPyRelation:
+        [(database, schema)] = self._con.execute(
+            "select table_catalog, table_schema from information_schema.tables "
+            "where table_name = ?",
+            [name],
+        ).fetchall()
+        return self._con.table(f'"{database}"."{schema}"."{name}"')
 
 
 def _python_model(node: Node, con: duckdb.DuckDBPyConnection) -> None:
@@ -121,7 +134,7 @@ def _python_model(node: Node, con: duckdb.DuckDBPyConnection) -> None:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    frame = module.model(_DbtStub(), con)  # noqa: F841 - read by DuckDB's replacement scan
+    frame = module.model(_DbtStub(con), con)  # noqa: F841 - read by DuckDB's replacement scan
     con.execute(f"create or replace table {node.relation} as select * from frame")
 
 

@@ -67,11 +67,24 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
 
 def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:
     """bare_sql calls the calendar's model(dbt, session) itself (the smoke run's selection
-    does not reach it), with a stand-in `dbt` that says nothing is incremental."""
+    does not reach it), with a stand-in `dbt` that says nothing is incremental and whose
+    `ref` reads the exchanges seed and the tickers the plan built before it."""
     import duckdb
 
     from bench import bare_sql
 
+    seed = bare_sql.Node(
+        unique_id="seed.market_warehouse.exchanges",
+        resource_type="seed",
+        materialized="seed",
+        relation='"memory"."main"."exchanges"',
+        schema="main",
+        database="memory",
+        sql="",
+        language="sql",
+        path=REPO / "dbt_project" / "seeds" / "exchanges.csv",
+        column_types={"calendar_exchange": "varchar"},
+    )
     path = REPO / "dbt_project" / "models" / "intermediate" / "calendar"
     node = bare_sql.Node(
         unique_id="model.market_warehouse.int_trading_sessions_generated",
@@ -86,8 +99,12 @@ def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:
         column_types={},
     )
     with duckdb.connect() as con:
+        bare_sql.execute(seed, con)
+        con.execute(
+            "create view memory.main.stg_yfinance__tickers as select 'NYQ' as yahoo_exchange_code"
+        )
         bare_sql.execute(node, con)
         [(sessions, first)] = con.execute(
-            "select count(*), min(session_date) from memory.main.sessions"
+            "select count(*), min(session_date) from memory.main.sessions where exchange = 'XNYS'"
         ).fetchall()
     assert sessions > 6000 and first.isoformat() == "2000-01-03"

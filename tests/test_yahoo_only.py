@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.calendars import library_sessions
 from tests.pipeline import REPO, dbt, ingest, query, warehouse_env
 
 REPLAY = REPO / "tests" / "data" / "yfinance_replay"
@@ -125,3 +126,32 @@ def test_dlt_loads_into_tables_dbt_created(tmp_path):
         Path(fresh["WAREHOUSE_PATH"])
     )
     assert query(precreated, "select distinct status from raw_ingest.runs") == [("success",)]
+
+
+def test_tickers_have_their_exchanges_calendar_and_major_currency(yahoo_only):
+    """Tokyo, London, Johannesburg, Stockholm, Madrid and Paris listings get their own
+    calendar (none falls back to NYSE's), equal to the library's; minor-unit quotes (GBp, ZAc)
+    name their ISO currency and the factor 0.01."""
+    env, _ = yahoo_only
+    calendars = dict(query(env, "select ticker, calendar_exchange from marts.dim_tickers"))
+    assert calendars == {
+        "4063.T": "XTKS", "AET.L": "XLON", "KMR.L": "XLON", "SSW.JO": "XJSE", "MOB.ST": "XSTO",
+        "IBE.MC": "XMAD", "TEP.PA": "XPAR", "CALM": "XNYS", "DODFX": "XNYS", "EWG": "XNYS",
+        "SAND": "XNYS", "SSNLF": "XNYS",
+    }  # fmt: skip
+    generated = query(env, "select distinct exchange from marts.dim_trading_sessions order by 1")
+    assert [row[0] for row in generated] == sorted(set(calendars.values()))
+    for exchange in sorted(set(calendars.values())):
+        ours = query(
+            env,
+            "select session_date, open_at, close_at, is_early_close "
+            f"from marts.dim_trading_sessions where exchange = '{exchange}' order by session_date",
+        )
+        assert ours == library_sessions(exchange), exchange
+    units = query(
+        env,
+        "select ticker, price_currency, currency, price_to_major_unit from marts.dim_tickers "
+        "where price_to_major_unit != 1 order by ticker",
+    )
+    assert units == [("AET.L", "GBp", "GBP", 0.01), ("KMR.L", "GBp", "GBP", 0.01),
+                     ("SSW.JO", "ZAc", "ZAR", 0.01)]  # fmt: skip

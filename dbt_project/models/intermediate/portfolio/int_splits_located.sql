@@ -18,14 +18,19 @@ final as (
     select
         prices.ticker,
         prices.trade_date as ex_date,
-        sessions.open_at as split_at,
+        -- A ticker with no calendar (or an ex-date its calendar does not hold): the start of
+        -- the ex-date where it trades, so the split still applies from that day on.
+        coalesce(
+            sessions.open_at,
+            timezone(coalesce(tickers.exchange_timezone, 'UTC'), cast(prices.trade_date as timestamp))
+        ) as split_at,
         prices.split_ratio
     from prices
     left join tickers
         on prices.ticker = tickers.ticker
     left join sessions
         on
-            sessions.exchange = coalesce(tickers.calendar_exchange, 'XNYS')
+            tickers.calendar_exchange = sessions.exchange
             and prices.trade_date = sessions.session_date
     where prices.split_ratio != 1
 )

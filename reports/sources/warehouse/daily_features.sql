@@ -2,7 +2,9 @@
 -- ticker pages, and the latest session for the overview. The features are computed in dbt
 -- on adjusted prices; the candle's open is adjusted here the way fct_prices_daily says
 -- (as traded x adjustment_factor), because fct_price_features_daily has adjusted high, low
--- and close but no open.
+-- and close but no open. Dollar volume is in the ticker's major currency (a London close in
+-- pence is counted in pounds), so it can be ranked and summed across tickers; it is not
+-- converted between currencies (no FX).
 select
     features.ticker,
     features.trade_date,
@@ -12,7 +14,8 @@ select
     features.adj_close,
     features.close,
     features.volume,
-    features.close * features.volume as dollar_volume,
+    features.close * tickers.price_to_major_unit * features.volume as dollar_volume,
+    tickers.currency as dollar_volume_currency,
     features.return_1d,
     features.return_5d,
     features.return_21d,
@@ -39,4 +42,6 @@ from marts.fct_price_features_daily as features
 inner join marts.fct_prices_daily as prices
     on features.ticker = prices.ticker
     and features.trade_date = prices.trade_date
+inner join marts.dim_tickers as tickers
+    on features.ticker = tickers.ticker
 where features.trade_date >= (select max(trade_date) from marts.fct_price_features_daily) - interval 396 day

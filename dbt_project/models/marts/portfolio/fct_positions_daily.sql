@@ -4,7 +4,8 @@
 -- units of each session by dividing by the split factor still to come, so a split raises the
 -- quantity on its ex-date and leaves the cost basis unchanged. The cost basis is what was
 -- paid for the shares still held: buy costs (fees included) less the FIFO cost of the lots
--- sold, both to date.
+-- sold, both to date. Closes are stated in the ticker's major currency (a London close in
+-- pence becomes pounds), the currency the broker's trades and the account are in.
 with transactions as (
     select * from {{ ref('fct_transactions') }}
 ),
@@ -24,6 +25,20 @@ sessions as (
 
 prices as (
     select * from {{ ref('fct_prices_daily') }}
+),
+
+tickers as (
+    select * from {{ ref('dim_tickers') }}
+),
+
+major_unit_closes as (
+    select
+        prices.ticker,
+        prices.trade_date,
+        prices.close * tickers.price_to_major_unit as close
+    from prices
+    left join tickers
+        on prices.ticker = tickers.ticker
 ),
 
 held_tickers as (
@@ -102,8 +117,8 @@ accumulated as (
         - sum(coalesce(daily_lots.cost_sold, 0)) over to_date as cost_basis,
         sum(coalesce(daily_lots.realized_pnl, 0)) over to_date as realized_pnl_to_date,
         sum(coalesce(daily_dividends.dividend_income, 0)) over to_date as dividend_income_to_date,
-        prices.close as session_close,
-        last_value(prices.close ignore nulls) over to_date as close
+        major_unit_closes.close as session_close,
+        last_value(major_unit_closes.close ignore nulls) over to_date as close
     from position_sessions
     left join daily_trades
         on
@@ -120,10 +135,10 @@ accumulated as (
             position_sessions.account_id = daily_dividends.account_id
             and position_sessions.ticker = daily_dividends.ticker
             and position_sessions.session_date = daily_dividends.session_date
-    left join prices
+    left join major_unit_closes
         on
-            position_sessions.ticker = prices.ticker
-            and position_sessions.session_date = prices.trade_date
+            position_sessions.ticker = major_unit_closes.ticker
+            and position_sessions.session_date = major_unit_closes.trade_date
     window to_date as (
         partition by position_sessions.account_id, position_sessions.ticker
         order by position_sessions.session_date

@@ -10,6 +10,10 @@ prices as (
     select * from {{ ref('fct_prices_daily') }}
 ),
 
+tickers as (
+    select * from {{ ref('dim_tickers') }}
+),
+
 minute_bars as (
     select * from {{ ref('fct_bars_1m') }}
     where not is_filled
@@ -37,16 +41,19 @@ trades as (
 
 -- Price against the session's low-high and, where the minute traded, the minute's. Only
 -- regular-session trades: extended-hours prices may leave the regular range legitimately.
--- Half a cent of tolerance absorbs a broker's rounding to the cent.
+-- Half a cent of tolerance absorbs a broker's rounding to the cent. The market's prices are
+-- stated in the major currency of the trade (a London range in pence becomes pounds).
 price_ranges as (
     select
         trades.*,
         cast(trades.price as double) as trade_price,
-        prices.low as session_low,
-        prices.high as session_high,
-        minute_bars.low as minute_low,
-        minute_bars.high as minute_high
+        prices.low * tickers.price_to_major_unit as session_low,
+        prices.high * tickers.price_to_major_unit as session_high,
+        minute_bars.low * tickers.price_to_major_unit as minute_low,
+        minute_bars.high * tickers.price_to_major_unit as minute_high
     from trades
+    left join tickers
+        on trades.ticker = tickers.ticker
     left join prices
         on trades.ticker = prices.ticker and trades.session_date = prices.trade_date
     left join minute_bars

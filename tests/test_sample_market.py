@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ingest.sample import market as sample_market
 from ingest.sample.market import DEFECTS, YAHOO_COLUMNS, SampleMarket
 from ingest.yfinance.replay import emulated_provider
 from tests.conftest import AS_OF, MINUTE_SESSIONS
@@ -177,11 +178,16 @@ def test_after_a_split_yahoo_divides_every_earlier_bar_by_its_ratio(market: Samp
         assert frame.index.equals(traded.index)
         before = frame.index < pd.Timestamp(ex_date).tz_localize("America/New_York")
         assert before.any() and (~before).any()
-        for column in ("Open", "High", "Low", "Close", "Dividends"):
+        for column in ("Open", "High", "Low", "Close"):
             np.testing.assert_allclose(
                 frame[column][before], traded[column][before] / ratio, rtol=1e-12
             )
             assert (frame[column][~before] == traded[column][~before]).all(), column
+        held_before = frame.index.date <= ex_date  # a dividend is per share held before
+        np.testing.assert_allclose(
+            frame["Dividends"][held_before], traded["Dividends"][held_before] / ratio
+        )
+        assert (frame["Dividends"][~held_before] == traded["Dividends"][~held_before]).all()
         assert (frame["Volume"][before] == traded["Volume"][before] * int(ratio)).all()
         assert (frame["Volume"][~before] == traded["Volume"][~before]).all()
         assert frame["Volume"].dtype == "int64"
@@ -222,6 +228,30 @@ def test_an_earlier_and_a_later_request_describe_the_same_world() -> None:
         pd.testing.assert_frame_equal(
             after.drop(columns="Adj Close"), before.drop(columns="Adj Close")
         )
+
+
+def test_a_dividend_going_ex_with_a_split_is_per_share_held_before_it(monkeypatch) -> None:
+    """As Yahoo reports Shin-Etsu's 275 yen as 55 beside its 5:1 split: the split-day
+    dividend is divided by that split, its bar's prices are not, and Adj Close stays on one
+    basis (the factor's previous close is divided as well)."""
+    world = _as_of_request(AS_OF).traded_history("KO", interval="1d", **EVERYTHING)
+    ex_dates = list(world.index[world["Dividends"] > 0].date)
+    ex_date = ex_dates[-2]
+    sessions_back = len(world) - 1 - list(world.index.date).index(ex_date)
+    monkeypatch.setitem(sample_market.SPLITS, "KO", (sessions_back, 4.0))
+    market = _as_of_request(AS_OF)
+    assert market.splits("KO") == [(ex_date, 4.0)]
+    traded = market.traded_history("KO", interval="1d", **EVERYTHING)
+    frame = market.history("KO", interval="1d", **EVERYTHING)
+    day = frame.index[frame.index.date == ex_date][0]
+    i = frame.index.get_loc(day)
+    assert frame.loc[day, "Stock Splits"] == 4.0
+    assert frame.loc[day, "Dividends"] == pytest.approx(traded.loc[day, "Dividends"] / 4)
+    assert frame.loc[day, "Close"] == traded.loc[day, "Close"]
+    assert frame["Close"].iloc[i - 1] == pytest.approx(traded["Close"].iloc[i - 1] / 4)
+    np.testing.assert_allclose(frame["Adj Close"], _adj_close_by_hand(frame), rtol=1e-12)
+    factor = frame["Adj Close"].iloc[i - 1] / frame["Close"].iloc[i - 1]
+    assert 0.98 < factor < 1  # one quarter's dividend, not four times it
 
 
 def _adj_close_by_hand(frame: pd.DataFrame) -> list[float]:

@@ -19,12 +19,13 @@ The sample world:
 Underneath is one world as traded (`traded_history`: a split divides the price from its
 ex-date on, nothing before it changes), fixed by the seed and `as_of` whatever the request
 day. `history` answers as Yahoo does on `request_day` (default `as_of`): no bar after it;
-for every split with ex-date <= request_day, each earlier bar's Open/High/Low/Close and
-Dividends divided by the ratio and its Volume multiplied by it (daily and minute bars);
-later splits neither applied nor shown. `Adj Close` is that Close times Yahoo's dividend
-multiplier over the ex-dates in (bar, request_day], each factor 1 - dividend / previous
-close on that same basis. So a load on an earlier day and a later one describe one world,
-each in the basis of its own request day.
+for every split with ex-date <= request_day, each earlier bar's Open/High/Low/Close
+divided by the ratio and its Volume multiplied by it (daily and minute bars), and the
+dividends up to and including the ex-date divided (a dividend is per share held before
+its ex-date); later splits neither applied nor shown. `Adj Close` is that Close times
+Yahoo's dividend multiplier over the ex-dates in (bar, request_day], each factor
+1 - dividend / previous close on that same basis. So a load on an earlier day and a later
+one describe one world, each in the basis of its own request day.
 """
 
 from __future__ import annotations
@@ -416,16 +417,21 @@ class SampleMarket:
 
     def _split_adjusted(self, ticker: str, frame: pd.DataFrame) -> pd.DataFrame:
         """As-traded bars in the basis of the request day: every split up to that day
-        divides the prices and dividends of each earlier bar and multiplies its volume."""
+        divides the prices of each earlier bar and multiplies its volume. A dividend is per
+        share held before its ex-date, so one going ex with the split is divided too (Yahoo
+        reports Shin-Etsu's 275 yen as 55 beside its 5:1 split of 2023-03-30)."""
         frame = frame[TRADED_COLUMNS].copy()
-        factor = np.ones(len(frame))
+        bar_factor, dividend_factor = np.ones(len(frame)), np.ones(len(frame))
         for ex_date, ratio in self.splits(ticker):
             if ex_date <= self.request_day:
-                factor[frame.index < _local_midnight(ex_date)] *= ratio
-        if (factor != 1.0).any():
-            for column in [*PRICE_COLUMNS, "Dividends"]:
-                frame[column] = frame[column].to_numpy() / factor
-            frame["Volume"] = np.round(frame["Volume"].to_numpy() * factor).astype("int64")
+                bar_factor[frame.index < _local_midnight(ex_date)] *= ratio
+                dividend_factor[frame.index.normalize() <= _local_midnight(ex_date)] *= ratio
+        if (bar_factor != 1.0).any():
+            for column in PRICE_COLUMNS:
+                frame[column] = frame[column].to_numpy() / bar_factor
+            frame["Volume"] = np.round(frame["Volume"].to_numpy() * bar_factor).astype("int64")
+        if (dividend_factor != 1.0).any():
+            frame["Dividends"] = frame["Dividends"].to_numpy() / dividend_factor
         return frame
 
     def _inject_defects(

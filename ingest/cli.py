@@ -47,6 +47,19 @@ def _ticker_list(text: str) -> list[str]:
     return tickers
 
 
+def _positive(number: type[int] | type[float]):  # -> an argparse type
+    def parse(text: str) -> int | float:
+        try:
+            value = number(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"not a positive {number.__name__}: {text!r}")
+        return value
+
+    return parse
+
+
 def _replay_folder(text: str) -> Path:
     folder = Path(text).expanduser()
     if not folder.is_dir():
@@ -273,6 +286,29 @@ def _add_brokerage_parsers(
     api_parser.add_argument(
         "--page-size", type=int, metavar="N", help="items per request (default: 500)"
     )
+    api_parser.add_argument(
+        "--request-deadline",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="total time one request may take, headers and body (the 30 s socket timeout is "
+        "per read, so a server that drips bytes would never time out); past it the run "
+        "fails (default: 120, or request_deadline_s under [sources.brokerage_api])",
+    )
+    api_parser.add_argument(
+        "--run-deadline",
+        type=_positive(float),
+        metavar="SECONDS",
+        help="total time for all the run's requests, retries included; paging stops there "
+        "and what was fetched loads (exit 3) (default: 1800, or run_deadline_s)",
+    )
+    api_parser.add_argument(
+        "--max-pages",
+        type=_positive(int),
+        metavar="N",
+        help="pages per endpoint and run; paging stops there and what was fetched loads "
+        "(exit 3), the next run goes on (default: 10000, or max_pages). A next_cursor the API "
+        "sent before also stops paging (exit 3)",
+    )
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -378,11 +414,19 @@ def run_brokerage_api(args: argparse.Namespace, warehouse: Warehouse) -> list[Ru
         source="broker_api",
         tickers_requested=["accounts", "transactions"],
     )
-    options: dict[str, object] = {"base_url": args.base_url, "page_size": args.page_size}
+    options: dict[str, object] = {
+        "base_url": args.base_url,
+        "page_size": args.page_size,
+        "request_deadline_s": args.request_deadline,
+        "run_deadline_s": args.run_deadline,
+        "max_pages": args.max_pages,
+    }
     try:
         source = brokerage_api(
             report, RetryPolicy(), **{k: v for k, v in options.items() if v is not None}
         )
+    except ValueError as error:  # a bound set to 0 or less in dlt config
+        raise ConfigError(f"[sources.brokerage_api]: {error}") from error
     except ConfigFieldMissingException as error:
         where = {
             "token": "export SOURCES__BROKERAGE_API__TOKEN=<token>, or set token under "

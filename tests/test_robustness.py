@@ -6,6 +6,12 @@ Every test here failed on the code before its fix (the issue's table of cases)."
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
@@ -120,3 +126,159 @@ def test_huge_numbers_from_the_api_are_kept_unparsed(market) -> None:
 @pytest.fixture(autouse=True)
 def _api_token(monkeypatch) -> None:
     monkeypatch.setenv("SOURCES__BROKERAGE_API__TOKEN", TOKEN)
+
+
+# --- 2. bounded network work for the broker API ---------------------------------------------
+
+
+class MisbehavingBroker(BaseHTTPRequestHandler):
+    """A broker API that answers accounts properly and transactions in one of these ways:
+    `drip` (one byte of the body every 0.5 s), `same_cursor` (the same next_cursor for ever),
+    `endless` (a new cursor and new items on every page)."""
+
+    server: _MisbehavingServer
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        self.server.paths.append(url.path)
+        if url.path == "/v1/accounts":
+            self._json({"accounts": [{"account_id": "ACC-1", "sequence": 1}], "next_cursor": None})
+            return
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        first = int(query.get("after_sequence", "0")) // 10 + 1  # sequences are page * 10 + i
+        page = int(query.get("cursor", first)) if self.server.mode == "endless" else first
+        items = [
+            {"transaction_id": f"T-{page}-{i}", "account_id": "ACC-1", "action": "deposit",
+             "amount": "10", "sequence": page * 10 + i}
+            for i in range(3)
+        ]  # fmt: skip
+        mode = self.server.mode
+        if mode == "drip":
+            body = json.dumps({"transactions": items, "next_cursor": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for byte in body:
+                if self.server.stopping.wait(0.5):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            return
+        if mode == "same_cursor":
+            self._json({"transactions": items, "next_cursor": "7"})  # the same page again
+            return
+        self._json({"transactions": items, "next_cursor": str(page + 1)})
+
+    def _json(self, body: object) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _MisbehavingServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(("127.0.0.1", 0), MisbehavingBroker)
+        self.mode = mode
+        self.paths: list[str] = []
+        self.stopping = threading.Event()
+
+
+@contextmanager
+def misbehaving(mode: str) -> Iterator[_MisbehavingServer]:
+    server = _MisbehavingServer(mode)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
+def load_api(server: _MisbehavingServer, *options: str) -> tuple[int, str, float]:
+    """Run `brokerage-api` against the server: (exit code, stderr, seconds)."""
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    started = time.monotonic()
+    code = main(["brokerage-api", "--base-url", url, *options])
+    return code, "", time.monotonic() - started
+
+
+def audit_row() -> tuple[str, list[dict[str, str]], str | None]:
+    [(status, failed, error)] = sql("select status, tickers_failed, error from raw_ingest.runs")
+    return status, json.loads(failed), error
+
+
+def test_a_server_dripping_its_answer_fails_the_run_at_the_request_deadline(capsys) -> None:
+    with misbehaving("drip") as server:
+        code, _, seconds = load_api(server, "--request-deadline", "1.5")
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert seconds < 15  # before: ran until killed
+    status, _, error = audit_row()
+    assert status == "failed"
+    assert "GET /v1/transactions" in error and "no complete answer within 1.5 s" in error
+    assert "request_deadline_s" in error
+    [summary] = [line for line in err.splitlines() if line.startswith("brokerage_api:")]
+    assert "failed" in summary and "no complete answer within 1.5 s" in summary
+
+
+def test_a_repeated_next_cursor_stops_paging_and_the_pages_before_it_load(capsys) -> None:
+    with misbehaving("same_cursor") as server:
+        code, _, seconds = load_api(server)
+    err = capsys.readouterr().err
+    assert code == 3, err  # partial
+    assert seconds < 15
+    assert server.paths.count("/v1/transactions") == 2  # before: thousands, until killed
+    status, failed, _ = audit_row()
+    assert status == "partial"
+    assert failed[0]["ticker"] == "transactions"
+    assert "sent next_cursor '7' a second time, after page 2" in failed[0]["reason"]
+    assert sql("select count(*) from raw_brokerage.transactions") == [(3,)]
+    assert "paging loop" in err
+
+
+def test_the_page_cap_stops_an_endless_api_and_the_next_run_goes_on(capsys) -> None:
+    with misbehaving("endless") as server:
+        code, _, _ = load_api(server, "--max-pages", "3")
+        assert server.paths.count("/v1/transactions") == 3
+        status, failed, _ = audit_row()
+        assert (code, status) == (3, "partial")
+        assert "page cap of 3 pages (max_pages)" in failed[0]["reason"]
+        assert sql("select count(*) from raw_brokerage.transactions") == [(9,)]
+        assert load_api(server, "--max-pages", "3")[0] == 3  # from the last sequence on
+    assert sql("select count(*) from raw_brokerage.transactions") == [(18,)]
+    assert "max_pages" in capsys.readouterr().err
+
+
+def test_the_run_deadline_bounds_an_endless_api(capsys) -> None:
+    with misbehaving("endless") as server:
+        code, _, seconds = load_api(server, "--run-deadline", "1")
+    err = capsys.readouterr().err
+    assert code in (1, 3), err  # stopped between pages (partial) or during one (failed)
+    assert seconds < 15
+    status, failed, error = audit_row()
+    assert status in ("failed", "partial")
+    assert "run_deadline_s" in (error or "") + json.dumps(failed)
+
+
+def test_the_bounds_are_dlt_config_and_checked(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SOURCES__BROKERAGE_API__MAX_PAGES", "2")
+    with misbehaving("endless") as server:
+        assert load_api(server)[0] == 3
+        assert server.paths.count("/v1/transactions") == 2
+        monkeypatch.setenv("SOURCES__BROKERAGE_API__MAX_PAGES", "0")
+        assert load_api(server)[0] == 1
+    assert "max_pages must be positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["brokerage-api", "--base-url", "http://127.0.0.1:9", "--run-deadline", "-1"])
+    assert exit_.value.code == 2

@@ -10,12 +10,21 @@
   only grows, so a late-booked trade with an old executed_at still arrives.
 - Retries: every HTTP request goes through the project's RetryPolicy (429 and 5xx are
   retried with backoff; a bad token or an unreachable host fails at once).
+- Bounds (`ApiLimits`): the socket timeout is per read, so a server that drips a byte
+  every few seconds would never time out; each request therefore has a total deadline
+  (headers and body), and the run has one too. Paging stops at a page cap and when the
+  server sends a `next_cursor` it sent before (a paging loop). A stop between pages keeps
+  what was fetched (the run is partial, the next run goes on from the incremental state);
+  a request past its deadline fails the run. Either way the audit row says why.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,25 +43,173 @@ from ingest.retry import RetryPolicy
 log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 500
-REQUEST_TIMEOUT_S = 30
+REQUEST_TIMEOUT_S = 30  # per socket operation (connect, each read)
+REQUEST_DEADLINE_S = 120.0  # a whole request: connect, headers and body
+RUN_DEADLINE_S = 1800.0  # all the run's requests, retries and back-off included
+MAX_PAGES = 10_000  # per endpoint and run: 5 M transactions at the default page size
+_BODY_READ_BYTES = 65536
+
+
+class DeadlineExceeded(Exception):
+    """A request or the run took longer than its deadline. Not retried (the retry policy
+    retries only rate limits, 5xx and transport errors): a server that cannot answer
+    within minutes is stalled, and another attempt would wait as long again."""
+
+
+@dataclass
+class RunClock:
+    """The run's deadline, started by its first request (not by dlt's set-up before it)."""
+
+    deadline_s: float
+    started: float | None = None
+
+    def remaining(self) -> float:
+        if self.started is None:
+            self.started = time.monotonic()
+        return self.deadline_s - (time.monotonic() - self.started)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RunClock:
+        return self  # one run, one clock: dlt deep-copies its configuration
+
+
+def _send_within(send: Callable[[], requests.Response], seconds: float, what: str) -> Any:
+    """`send()` (a streamed request) with its body read, or DeadlineExceeded after `seconds`.
+
+    The request runs in a daemon thread that reads the body a socket read at a time and
+    gives up at the first read after the deadline, so a dripping server is left within one
+    of its drips; the caller does not wait for that.
+    """
+    deadline = time.monotonic() + seconds
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            response = send()
+            chunks = []
+            while chunk := response.raw.read1(_BODY_READ_BYTES):
+                if time.monotonic() > deadline:
+                    response.close()
+                    return
+                chunks.append(chunk)
+            response._content = b"".join(chunks)  # what response.json() reads
+            outcome["response"] = response
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"request {what}", daemon=True).start()
+    if not done.wait(max(seconds, 0)) or not outcome:
+        raise DeadlineExceeded(f"{what}: no complete answer within {seconds:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
 
 
 class RetryingSession(requests.Session):
-    """A requests session that sends every request under the project's RetryPolicy.
+    """A requests session that sends every request under the project's RetryPolicy, each
+    attempt within the request deadline and every attempt and back-off within the run's.
 
     dlt's RESTClient raises for HTTP errors in a response hook, inside `send`, so a 429
     or 500 reaches the policy as an HTTPError with its status code.
     """
 
-    def __init__(self, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        clock: RunClock | None = None,
+        request_deadline_s: float = REQUEST_DEADLINE_S,
+    ) -> None:
         super().__init__()
         self.policy = policy
+        self.clock = clock or RunClock(RUN_DEADLINE_S)
+        self.request_deadline_s = request_deadline_s
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = kwargs.get("timeout") or REQUEST_TIMEOUT_S
+        kwargs["stream"] = True  # the body is read by _send_within, under the deadline
         what = f"{request.method} {urlsplit(request.url or '').path}"
         parent = super()
-        return self.policy.call(lambda: parent.send(request, **kwargs), what=what)
+
+        def attempt() -> requests.Response:
+            left = self.clock.remaining()
+            if left <= 0:
+                raise DeadlineExceeded(
+                    f"{what}: the run's deadline of {self.clock.deadline_s:g} s "
+                    "(run_deadline_s) has passed"
+                )
+            if left < self.request_deadline_s:
+                return _send_within(lambda: parent.send(request, **kwargs), left, what + (
+                    f" (the rest of the run's {self.clock.deadline_s:g} s deadline, "
+                    "run_deadline_s)"
+                ))  # fmt: skip
+            return _send_within(
+                lambda: parent.send(request, **kwargs),
+                self.request_deadline_s,
+                what + " (request_deadline_s)",
+            )
+
+        def sleep(seconds: float) -> None:  # back-off never outlasts the run
+            time.sleep(max(0.0, min(seconds, self.clock.remaining())))
+
+        return self.policy.call(attempt, what=what, sleep=sleep)
+
+
+@dataclass
+class PagingGuard:
+    """What one run's paginators share: its report, clock and page cap."""
+
+    report: RunReport
+    clock: RunClock
+    max_pages: int
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> PagingGuard:
+        return self  # the report must stay the run's, whatever dlt copies
+
+
+class GuardedCursorPaginator(JSONResponseCursorPaginator):
+    """`next_cursor` paging that stops at the page cap, at a cursor it has seen before and
+    when the run's deadline has passed; the stop is recorded as the endpoint's failure, so
+    the run is partial and what was fetched loads."""
+
+    def __init__(self, kind: str, guard: PagingGuard) -> None:
+        super().__init__(cursor_path="next_cursor", cursor_param="cursor")
+        self.kind, self.guard = kind, guard
+        self.pages = 0
+        self.seen: set[str] = set()
+
+    def init_request(self, request: Any) -> None:
+        super().init_request(request)
+        self.pages, self.seen, self._has_next_page = 0, set(), True
+
+    def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
+        super().update_state(response, data)
+        self.pages += 1
+        if not self.has_next_page:
+            return
+        cursor = str(self._next_reference)
+        reason = None
+        if cursor in self.seen:
+            shown = cursor if len(cursor) <= 40 else cursor[:37] + "..."
+            reason = (
+                f"the API sent next_cursor {shown!r} a second time, after page {self.pages} "
+                "(a paging loop): paging stopped, the pages before it load"
+            )
+        elif self.pages >= self.guard.max_pages:
+            reason = (
+                f"paging stopped at the page cap of {self.guard.max_pages} pages (max_pages): "
+                "the pages fetched load; raise the cap if the API really has more"
+            )
+        elif self.guard.clock.remaining() <= 0:
+            reason = (
+                f"the run's deadline of {self.guard.clock.deadline_s:g} s (run_deadline_s) "
+                f"passed after page {self.pages}: paging stopped, the pages fetched load"
+            )
+        self.seen.add(cursor)
+        if reason:
+            self._has_next_page = False
+            self.guard.report.fail(self.kind, reason)
 
 
 def _page_to_table(page: list[dict[str, Any]], kind: str, report: RunReport) -> Iterator[pa.Table]:
@@ -84,24 +241,41 @@ def brokerage_api(
     base_url: str = dlt.config.value,
     token: str = dlt.secrets.value,
     page_size: int = DEFAULT_PAGE_SIZE,
+    request_deadline_s: float = REQUEST_DEADLINE_S,
+    run_deadline_s: float = RUN_DEADLINE_S,
+    max_pages: int = MAX_PAGES,
 ) -> Any:
-    """Accounts and transactions from the broker's REST API at `base_url`."""
+    """Accounts and transactions from the broker's REST API at `base_url`.
+
+    The bounds are dlt config (`[sources.brokerage_api]` in .dlt/config.toml, or
+    SOURCES__BROKERAGE_API__MAX_PAGES etc.) or the CLI's options; docs/brokerage.md.
+    """
+    for name, value in (
+        ("request_deadline_s", request_deadline_s),
+        ("run_deadline_s", run_deadline_s),
+        ("max_pages", max_pages),
+    ):
+        if not value > 0:
+            raise ValueError(f"{name} must be positive, not {value}")
+    clock = RunClock(float(run_deadline_s))
+    guard = PagingGuard(report, clock, int(max_pages))
     pages = rest_api_resources(
         {
             "client": {
                 "base_url": base_url.rstrip("/") + "/",
                 "auth": BearerTokenAuth(token=token),
-                "session": RetryingSession(retry),
-                "paginator": JSONResponseCursorPaginator(
-                    cursor_path="next_cursor", cursor_param="cursor"
-                ),
+                "session": RetryingSession(retry, clock, float(request_deadline_s)),
             },
             "resource_defaults": {"endpoint": {"params": {"limit": page_size}}},
             "resources": [
                 {
                     "name": "account_pages",
                     "primary_key": "account_id",
-                    "endpoint": {"path": "v1/accounts", "data_selector": "accounts"},
+                    "endpoint": {
+                        "path": "v1/accounts",
+                        "data_selector": "accounts",
+                        "paginator": GuardedCursorPaginator("accounts", guard),
+                    },
                 },
                 {
                     "name": "transaction_pages",
@@ -109,6 +283,7 @@ def brokerage_api(
                     "endpoint": {
                         "path": "v1/transactions",
                         "data_selector": "transactions",
+                        "paginator": GuardedCursorPaginator("transactions", guard),
                         "incremental": {
                             "start_param": "after_sequence",
                             "cursor_path": "sequence",

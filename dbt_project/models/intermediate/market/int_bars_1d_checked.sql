@@ -12,6 +12,7 @@
 {%- set split_window = var('split_window_sessions') %}
 {%- set split_tolerance = var('split_ratio_tolerance') %}
 {%- set like_tolerance = var('split_like_ratio_tolerance') %}
+{%- set max_move = var('split_window_max_move') %}
 {%- set minor_unit_currencies = "'" ~ var('minor_unit_currencies') | join("', '") ~ "'" %}
 
 with validated_bars as (
@@ -178,7 +179,8 @@ split_like_moves as (
         ) as nearest_common_ratio
     from moves
     cross join common_ratios
-    where moves.move_ratio > 0
+    -- an ordinary day is nowhere near 2:1; skipping it keeps the cross join small
+    where greatest(moves.move_ratio, 1 / moves.move_ratio) >= 1.5
     group by moves.ticker, moves.trade_date
 ),
 
@@ -279,147 +281,153 @@ measured as (
         on repeat_runs.ticker = dividend_checks.ticker and repeat_runs.trade_date = dividend_checks.trade_date
 ),
 
-flagged as (
+tested as (
     select
         *,
-        list_filter(
-            [
-                case
-                    when
-                        nearby_split_size is not null
-                        and greatest(move_ratio, 1 / move_ratio)
-                        >= least(nearby_split_size / (1 + {{ split_tolerance }}), {{ var('split_window_max_move') }})
-                        then {
-                            'flag_reason': 'split_not_in_prices',
-                            'severity': 'error',
-                            'measured_value': move_ratio,
-                            'threshold': least(
-                                nearby_split_size / (1 + {{ split_tolerance }}), {{ var('split_window_max_move') }}
-                            ),
-                            'explanation': 'a one-day move of ' || round(move_ratio, 4) || 'x within '
-                            || {{ split_window }} || ' sessions of a recorded ' || nearby_split_ratio
-                            || ' split: the split is missing from the prices or applied on another day'
-                        }
-                end,
-                case
-                    when
-                        nearby_split_size is null
-                        and distance_to_common_ratio <= {{ like_tolerance }}
-                        then {
-                            'flag_reason': 'split_like_jump_unrecorded',
-                            'severity': 'warn',
-                            'measured_value': move_ratio,
-                            'threshold': cast({{ like_tolerance }} as double),
-                            'explanation': 'a one-day move of ' || round(move_ratio, 4) || 'x, within '
-                            || round(100 * distance_to_common_ratio, 1) || ' % of a ' || nearest_common_ratio
-                            || ':1 split, and no split recorded within ' || {{ split_window }} || ' sessions'
-                        }
-                end,
-                case
-                    when dividend_yield > {{ var('dividend_yield_max') }}
-                        then {
-                            'flag_reason': 'dividend_yield_implausible',
-                            'severity': 'warn',
-                            'measured_value': dividend_yield,
-                            'threshold': cast({{ var('dividend_yield_max') }} as double),
-                            'explanation': 'a dividend of ' || round(100 * dividend_yield, 1)
-                            || ' % of the previous close'
-                        }
-                end,
-                case
-                    when dividend_ratio_to_median >= {{ var('dividend_unit_ratio_min') }}
-                        then {
-                            'flag_reason': 'dividend_unit_100x',
-                            'severity': 'error',
-                            'measured_value': dividend_ratio_to_median,
-                            'threshold': cast({{ var('dividend_unit_ratio_min') }} as double),
-                            'explanation': 'a dividend ' || round(dividend_ratio_to_median, 1)
-                            || 'x the ticker''s median dividend: probably in cents, not units'
-                        }
-                end,
-                case
-                    when
-                        nearby_split_size is not null
-                        and dividend_ratio_to_median < {{ var('dividend_unit_ratio_min') }}
-                        and greatest(dividend_ratio_to_median, 1 / dividend_ratio_to_median) > sqrt(nearby_split_size)
-                        then {
-                            'flag_reason': 'dividend_not_split_adjusted',
-                            'severity': 'error',
-                            'measured_value': dividend_ratio_to_median,
-                            'threshold': cast(sqrt(nearby_split_size) as double),
-                            'explanation': 'a dividend ' || round(dividend_ratio_to_median, 2)
-                            || 'x the ticker''s median dividend next to a recorded ' || nearby_split_ratio
-                            || ' split: nearer the split ratio than 1, so not (or twice) split-adjusted'
-                        }
-                end,
-                case
-                    when distance_to_nearby_dividend <= {{ var('dividend_repeat_tolerance') }}
-                        then {
-                            'flag_reason': 'dividend_repeated',
-                            'severity': 'error',
-                            'measured_value': distance_to_nearby_dividend,
-                            'threshold': cast({{ var('dividend_repeat_tolerance') }} as double),
-                            'explanation': 'the same dividend (within '
-                            || round(100 * distance_to_nearby_dividend, 1) || ' %) twice within '
-                            || {{ var('dividend_repeat_window_days') }} || ' days: one of the two is a phantom'
-                        }
-                end,
-                case
-                    when
-                        abs(provider_event_factor / expected_event_factor - 1)
-                        > {{ var('provider_adjustment_tolerance') }}
-                        then {
-                            'flag_reason': 'provider_adjustment_mismatch',
-                            'severity': 'warn',
-                            'measured_value': provider_event_factor,
-                            'threshold': cast({{ var('provider_adjustment_tolerance') }} as double),
-                            'explanation': 'Yahoo''s adj_close moves by ' || round(provider_event_factor, 4)
-                            || ' here where 1 - dividend / previous close is ' || round(expected_event_factor, 4)
-                            || ' (its adjusted close is wrong; ours is computed from the actions)'
-                        }
-                end,
-                case
-                    when stale_run_sessions >= {{ var('stale_run_min_sessions') }}
-                        then {
-                            'flag_reason': 'stale_bar',
-                            'severity': 'warn',
-                            'measured_value': cast(stale_run_sessions as double),
-                            'threshold': cast({{ var('stale_run_min_sessions') }} as double),
-                            'explanation': 'the previous bar repeated with no volume, in a run of '
-                            || stale_run_sessions || ' such sessions: no trading, or no data'
-                        }
-                end
-            ],
-            lambda flag: flag is not null  -- noqa: RF01
-        ) as flags
+        (
+            nearby_split_size is not null
+            and greatest(move_ratio, 1 / move_ratio)
+            >= least(nearby_split_size / (1 + {{ split_tolerance }}), {{ var('split_window_max_move') }})
+        ) as is_split_not_in_prices,
+        (
+            nearby_split_size is null
+            and distance_to_common_ratio <= {{ like_tolerance }}
+        ) as is_split_like_jump_unrecorded,
+        dividend_yield > {{ var('dividend_yield_max') }} as is_dividend_yield_implausible,
+        dividend_ratio_to_median >= {{ var('dividend_unit_ratio_min') }} as is_dividend_unit_100x,
+        (
+            nearby_split_size is not null
+            and dividend_ratio_to_median < {{ var('dividend_unit_ratio_min') }}
+            and greatest(dividend_ratio_to_median, 1 / dividend_ratio_to_median) > sqrt(nearby_split_size)
+        ) as is_dividend_not_split_adjusted,
+        distance_to_nearby_dividend <= {{ var('dividend_repeat_tolerance') }} as is_dividend_repeated,
+        (
+            abs(provider_event_factor / expected_event_factor - 1)
+            > {{ var('provider_adjustment_tolerance') }}
+        ) as is_provider_adjustment_mismatch,
+        stale_run_sessions >= {{ var('stale_run_min_sessions') }} as is_stale_bar
     from measured
 ),
 
+-- The findings as structs, built only for the bars that have one.
+flag_structs as (
+    select
+        ticker,
+        trade_date,
+        list_filter(
+            [
+                {{ bar_check_flag(
+                    'split_not_in_prices', 'error', 'move_ratio',
+                    'least(nearby_split_size / (1 + ' ~ split_tolerance ~ '), ' ~ max_move ~ ')',
+                    "'a one-day move of ' || round(move_ratio, 4) || 'x within " ~ split_window
+                    ~ " sessions of a recorded ' || nearby_split_ratio"
+                    ~ " || ' split: the split is missing from the prices or applied on another day'",
+                ) }},
+                {{ bar_check_flag(
+                    'split_like_jump_unrecorded', 'warn', 'move_ratio', like_tolerance,
+                    "'a one-day move of ' || round(move_ratio, 4) || 'x, within '"
+                    ~ " || round(100 * distance_to_common_ratio, 1) || ' % of a ' || nearest_common_ratio"
+                    ~ " || ':1 split, and no split recorded within " ~ split_window ~ " sessions'",
+                ) }},
+                {{ bar_check_flag(
+                    'dividend_yield_implausible', 'warn', 'dividend_yield', var('dividend_yield_max'),
+                    "'a dividend of ' || round(100 * dividend_yield, 1) || ' % of the previous close'",
+                ) }},
+                {{ bar_check_flag(
+                    'dividend_unit_100x', 'error', 'dividend_ratio_to_median', var('dividend_unit_ratio_min'),
+                    "'a dividend ' || round(dividend_ratio_to_median, 1)"
+                    ~ " || 'x the ticker''s median dividend: probably in cents, not units'",
+                ) }},
+                {{ bar_check_flag(
+                    'dividend_not_split_adjusted', 'error', 'dividend_ratio_to_median', 'sqrt(nearby_split_size)',
+                    "'a dividend ' || round(dividend_ratio_to_median, 2)"
+                    ~ " || 'x the ticker''s median dividend next to a recorded ' || nearby_split_ratio"
+                    ~ " || ' split: nearer the split ratio than 1, so not (or twice) split-adjusted'",
+                ) }},
+                {{ bar_check_flag(
+                    'dividend_repeated', 'error', 'distance_to_nearby_dividend', var('dividend_repeat_tolerance'),
+                    "'the same dividend (within ' || round(100 * distance_to_nearby_dividend, 1) || ' %) twice within "
+                    ~ var('dividend_repeat_window_days') ~ " days: one of the two is a phantom'",
+                ) }},
+                {{ bar_check_flag(
+                    'provider_adjustment_mismatch', 'warn', 'provider_event_factor',
+                    var('provider_adjustment_tolerance'),
+                    "'Yahoo''s adj_close moves by ' || round(provider_event_factor, 4)"
+                    ~ " || ' here where 1 - dividend / previous close is ' || round(expected_event_factor, 4)"
+                    ~ " || ' (its adjusted close is wrong; ours is computed from the actions)'",
+                ) }},
+                {{ bar_check_flag(
+                    'stale_bar', 'warn', 'stale_run_sessions', var('stale_run_min_sessions'),
+                    "'the previous bar repeated with no volume, in a run of ' || stale_run_sessions"
+                    ~ " || ' such sessions: no trading, or no data'",
+                ) }}
+            ],
+            lambda flag: flag is not null  -- noqa: RF01
+        ) as flags
+    from tested
+    where
+        is_split_not_in_prices
+        or is_split_like_jump_unrecorded
+        or is_dividend_yield_implausible
+        or is_dividend_unit_100x
+        or is_dividend_not_split_adjusted
+        or is_dividend_repeated
+        or is_provider_adjustment_mismatch
+        or is_stale_bar
+),
+
+-- Kept bars with their flags, and the rejected ones (no flags: a wrong bar is not judged).
 final as (
     select
-        unit_checked.ticker,
-        unit_checked.trade_date,
-        unit_checked.open,
-        unit_checked.high,
-        unit_checked.low,
-        unit_checked.close,
-        unit_checked.adj_close,
-        unit_checked.volume,
-        unit_checked.dividend_per_share,
-        unit_checked.split_ratio,
-        unit_checked.adjusted_as_of,
-        unit_checked.split_factor_since_trade,
-        unit_checked.loaded_at,
-        unit_checked.load_id,
-        unit_checked.split_adjusted_close,
-        unit_checked.close_ratio_to_previous,
-        unit_checked.unit_level,
-        unit_checked.reject_reason,
-        coalesce(flagged.flags, []) as flags,
-        coalesce(list_transform(flagged.flags, lambda flag: flag.flag_reason), []) as flag_reasons  -- noqa: RF01
+        tested.ticker,
+        tested.trade_date,
+        tested.open,
+        tested.high,
+        tested.low,
+        tested.close,
+        tested.adj_close,
+        tested.volume,
+        tested.dividend_per_share,
+        tested.split_ratio,
+        tested.adjusted_as_of,
+        tested.split_factor_since_trade,
+        tested.loaded_at,
+        tested.load_id,
+        tested.split_adjusted_close,
+        tested.close_ratio_to_previous,
+        tested.unit_level,
+        tested.reject_reason,
+        coalesce(flag_structs.flags, []) as flags,
+        coalesce(list_transform(flag_structs.flags, lambda flag: flag.flag_reason), []) as flag_reasons  -- noqa: RF01
+    from tested
+    left join flag_structs
+        on tested.ticker = flag_structs.ticker and tested.trade_date = flag_structs.trade_date
+
+    union all
+
+    select
+        ticker,
+        trade_date,
+        open,
+        high,
+        low,
+        close,
+        adj_close,
+        volume,
+        dividend_per_share,
+        split_ratio,
+        adjusted_as_of,
+        split_factor_since_trade,
+        loaded_at,
+        load_id,
+        split_adjusted_close,
+        close_ratio_to_previous,
+        unit_level,
+        reject_reason,
+        [] as flags,
+        [] as flag_reasons
     from unit_checked
-    left join flagged
-        on unit_checked.ticker = flagged.ticker and unit_checked.trade_date = flagged.trade_date
+    where reject_reason is not null
 )
 
 select * from final

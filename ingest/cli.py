@@ -18,7 +18,14 @@ from pathlib import Path
 
 from ingest import audit
 from ingest.audit import RunReport
-from ingest.config import RAW_BROKERAGE, RAW_YFINANCE, ConfigError, Warehouse, resolve_warehouse
+from ingest.config import (
+    RAW_BROKERAGE,
+    RAW_YFINANCE,
+    ConfigError,
+    Warehouse,
+    pipelines_dir,
+    resolve_warehouse,
+)
 from ingest.warehouse import WarehouseError, check_ready
 
 log = logging.getLogger("ingest")
@@ -549,6 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         warehouse = resolve_warehouse(args.target, args.warehouse)
+        pipelines_dir()  # refused before any work when dlt could not use it
         check_ready(warehouse, must_exist=args.command in ("check", "export-parquet"))
         if args.command == "check":
             print(f"warehouse {warehouse.describe()} is ready", file=sys.stderr)

@@ -73,5 +73,17 @@ def resolve_warehouse(
 
 
 def pipelines_dir() -> Path:
-    """dlt's local working folder; kept under data/ so `make clean` removes it."""
-    return Path(os.environ.get("INGEST_PIPELINES_DIR") or DATA_DIR / "dlt").resolve()
+    """dlt's local working folder; kept under data/ so `make clean` removes it.
+
+    Not a folder whose path holds a single quote: dlt's DuckDB loader pastes the path of
+    every load file into its SQL (`read_parquet('<path>')`), so a quote there is a syntax
+    error at best and runs the rest of the name as SQL at worst.
+    """
+    folder = Path(os.environ.get("INGEST_PIPELINES_DIR") or DATA_DIR / "dlt").resolve()
+    if "'" in str(folder):
+        raise ConfigError(
+            f"dlt's working folder {folder} has a single quote in its path, which dlt's "
+            "DuckDB loader would paste into SQL: set INGEST_PIPELINES_DIR to a folder "
+            "without one"
+        )
+    return folder

@@ -33,18 +33,32 @@ EXPORTS = {
 def export_bars(
     warehouse_path: Path, out_dir: Path, tables: tuple[str, ...] = tuple(EXPORTS)
 ) -> dict[str, int]:
-    """Write each table as Parquet partitioned by ticker and date; return the row counts."""
+    """Write each table as Parquet partitioned by ticker and date; return the row counts of
+    the tables the warehouse has (a missing one is skipped with a warning)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     with connect(warehouse_path, read_only=True) as con:
         con.execute("set enable_progress_bar = false")
+        existing = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = $schema",
+                {"schema": RAW_YFINANCE},
+            ).fetchall()
+        }
         for table in tables:
+            if table not in existing:  # e.g. a warehouse loaded with --intervals 1d only
+                log.warning("%s.%s is not in the warehouse: nothing to export", RAW_YFINANCE, table)
+                continue
             query, partitions = EXPORTS[table]
             target = out_dir / table
             rows = con.execute(f"select count(*) from ({query})").fetchone()[0]
+            # The folder is the user's text: a parameter, never pasted into the SQL (a folder
+            # named o'brien was a syntax error, and a crafted one ran its own statements).
             con.execute(
-                f"copy ({query}) to '{target}' "
-                f"(format parquet, partition_by ({partitions}), overwrite_or_ignore true)"
+                f"copy ({query}) to $target "
+                f"(format parquet, partition_by ({partitions}), overwrite_or_ignore true)",
+                {"target": str(target)},
             )
             written[table] = rows
             log.info("exported %d rows of %s to %s", rows, table, target)

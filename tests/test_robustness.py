@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import duckdb
@@ -22,6 +23,7 @@ from ingest.brokerage.records import parse_decimal, parse_instant
 from ingest.cli import main
 from ingest.config import resolve_warehouse
 
+REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789"
 HEADER = "transaction_id,account_id,executed_at,ticker,action,quantity,price,fees,amount,currency\n"
 
@@ -282,3 +284,77 @@ def test_the_bounds_are_dlt_config_and_checked(monkeypatch, capsys) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["brokerage-api", "--base-url", "http://127.0.0.1:9", "--run-deadline", "-1"])
     assert exit_.value.code == 2
+
+
+# --- 3. no SQL built from user text ----------------------------------------------------------
+
+# Quotes, a semicolon, spaces, a dollar, a comment: what a shell user can put in a path. (Not a
+# backslash: DuckDB reads it as a path separator, so such a warehouse path cannot be opened.)
+HOSTILE = 'o\'brien; "q" $x -- z'
+
+
+def test_every_path_the_cli_accepts_may_hold_quotes_semicolons_and_spaces(tmp_path) -> None:
+    import shutil
+
+    from tests.pipeline import ingest, query, warehouse_env
+
+    base = tmp_path / HOSTILE
+    # WAREHOUSE_PATH inside it; dlt's folder not (see the next test)
+    env = warehouse_env(base) | {"INGEST_PIPELINES_DIR": str(tmp_path / "dlt")}
+    replay = base / f"replay {HOSTILE}"
+    replay.mkdir(parents=True)
+    for name in ("CALM.csv", "CALM.info.json"):
+        shutil.copy(REPO / "tests" / "data" / "yfinance_replay" / name, replay / name)
+    tickers = base / f"tickers {HOSTILE}.txt"
+    tickers.write_text("CALM\n")
+    inbox = base / f"inbox {HOSTILE}"
+    inbox.mkdir()
+    (inbox / f"transactions {HOSTILE}.csv").write_text(
+        HEADER + "T-1,ACC-1,2025-12-26T15:20:54Z,KO,buy,1,10,0,-10,USD\n"
+    )
+
+    ingest(env, "yfinance", "--replay", str(replay), "--tickers-file", str(tickers),
+           "--intervals", "1d")  # fmt: skip
+    ingest(env, "brokerage-csv", "--inbox", str(inbox))
+    ingest(env, "check")
+    lake = base / f"lake {HOSTILE}"
+    ingest(env, "export-parquet", "--to", str(lake))
+
+    bars = query(env, "select count(*) from raw_yfinance.bars_1d where ticker = 'CALM'")[0][0]
+    assert bars > 0
+    assert query(env, "select source_file from raw_brokerage.transactions") == [
+        (f"transactions {HOSTILE}.csv",)
+    ]
+    assert len(list((lake / "bars_1d" / "ticker=CALM").glob("year=*/*.parquet"))) > 1
+
+
+def test_a_crafted_lake_path_runs_no_sql_of_its_own(tmp_path) -> None:
+    from tests.pipeline import ingest, warehouse_env
+
+    env = warehouse_env(tmp_path)
+    replay = tmp_path / "replay"
+    replay.mkdir()
+    for name in ("CALM.csv", "CALM.info.json"):
+        (replay / name).write_bytes((REPO / "tests/data/yfinance_replay" / name).read_bytes())
+    ingest(env, "yfinance", "--replay", str(replay), "--intervals", "1d")
+    marker = tmp_path / "injected"
+    # Pasted into `copy (...) to '<dir>' (format parquet, partition_by (ticker, year), ...)`,
+    # this made two statements, the second writing the marker.
+    crafted = tmp_path / (
+        "lake' (format csv); copy (select 42 as injected, 'X' as ticker, 2000 as year) "
+        f"to '{marker}"
+    )
+    ingest(env, "export-parquet", "--to", str(crafted))
+    # before: the path's own options ran (a CSV file `lake` next to it), then its statement
+    assert not (tmp_path / "lake").exists() and not marker.exists()
+    assert list((crafted / "bars_1d").glob("ticker=CALM/year=*/*.parquet"))
+
+
+def test_a_dlt_folder_with_a_quote_is_refused_in_one_line(tmp_path, monkeypatch, capsys) -> None:
+    """dlt's DuckDB loader pastes load-file paths into SQL; ours cannot quote them for it."""
+    monkeypatch.setenv("INGEST_PIPELINES_DIR", str(tmp_path / HOSTILE))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    assert main(["brokerage-csv", "--inbox", str(inbox)]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert "single quote" in line and "INGEST_PIPELINES_DIR" in line

@@ -67,6 +67,20 @@ def _positive(number: type[int] | type[float]):  # -> an argparse type
     return parse
 
 
+def _intervals(text: str) -> tuple[str, ...]:
+    """Bar intervals, checked here so a bad one is a usage error (exit 2), as documented."""
+    from ingest.yfinance.source import INTERVALS
+
+    chosen = tuple(i.strip() for i in text.split(",") if i.strip())
+    bad = [i for i in chosen if i not in INTERVALS]
+    if bad or not chosen:
+        named = ", ".join(bad) or repr(text)
+        raise argparse.ArgumentTypeError(
+            f"unknown interval(s) {named}: choose from {', '.join(INTERVALS)}"
+        )
+    return chosen
+
+
 def _replay_folder(text: str) -> Path:
     folder = Path(text).expanduser()
     if not folder.is_dir():
@@ -208,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     yahoo.add_argument(
         "--intervals",
-        type=lambda s: tuple(s.split(",")),
+        type=_intervals,
         default=("1d", "1m"),
         metavar="1d,1m",
         help="bar intervals to load (default: 1d,1m)",

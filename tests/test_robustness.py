@@ -358,3 +358,67 @@ def test_a_dlt_folder_with_a_quote_is_refused_in_one_line(tmp_path, monkeypatch,
     assert main(["brokerage-csv", "--inbox", str(inbox)]) == 1
     [line] = capsys.readouterr().err.splitlines()
     assert "single quote" in line and "INGEST_PIPELINES_DIR" in line
+
+
+# --- 4. exit codes survive the daily workflow ------------------------------------------------
+
+INGEST_STEP = REPO / ".github" / "scripts" / "ingest-step.sh"
+
+
+def test_a_bad_interval_is_a_usage_error_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["yfinance", "--tickers", "SPY", "--intervals", "1h"])
+    assert exit_.value.code == 2  # before: 1, as if the load had failed
+    [line] = capsys.readouterr().err.splitlines()
+    assert "unknown interval(s) 1h: choose from 1d, 1m" in line
+
+
+@pytest.mark.parametrize(
+    ("code", "step_code", "annotation"),
+    [(0, 0, None), (3, 0, "::warning"), (1, 1, "::error"), (2, 2, "::error"), (4, 4, "::error")],
+)
+def test_the_workflow_step_passes_a_partial_load_and_fails_on_the_rest(
+    code, step_code, annotation
+) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        ["bash", str(INGEST_STEP), "bash", "-c", f"echo loading; exit {code}"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == step_code
+    assert result.stdout.startswith("loading")
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert [a.split(" ")[0] for a in annotations] == ([annotation] if annotation else [])
+    if annotation:
+        assert f"exit {code}" in annotations[0]
+
+
+def test_the_daily_workflow_runs_the_cli_through_the_step_script_and_then_builds() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((REPO / ".github/workflows/daily-load.yml").read_text())
+    steps = workflow["jobs"]["load"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    [ingest_step] = [s for s in steps if s.get("name", "").startswith("Ingest")]
+    command = ingest_step["run"].split()
+    # before: `make ingest`, whose exit 2 for every failure never matched the script's 3
+    assert command[:2] == [".github/scripts/ingest-step.sh", ".venv/bin/python"]
+    assert "make" not in command
+    later = names[names.index(ingest_step["name"]) + 1 :]
+    assert any("dbt build" in n for n in later) and any("freshness" in n.lower() for n in later)
+    for step in steps[names.index(ingest_step["name"]) + 1 :]:
+        assert "always()" not in str(step.get("if", ""))  # a failed load stops the job
+    assert INGEST_STEP.stat().st_mode & 0o111  # executable, as the workflow calls it
+
+
+def test_the_step_script_runs_the_real_cli_and_keeps_its_code(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        ["bash", str(INGEST_STEP), sys.executable, "-m", "ingest", "yfinance", "--intervals", "1h"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "::error title=bad command line" in result.stdout

@@ -62,7 +62,7 @@ bars as (
         on finer_bars.ticker = tickers.ticker
     left join sessions
         on
-            sessions.exchange = coalesce(tickers.calendar_exchange, 'XNYS')
+            sessions.exchange = tickers.calendar_exchange
             and finer_bars.session_date = sessions.session_date
 ),
 {%- endif %}

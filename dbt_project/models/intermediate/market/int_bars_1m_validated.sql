@@ -2,7 +2,9 @@
 -- cannot be used (null = clean). Nothing is dropped: marts take `reject_reason is null`.
 -- Yahoo split-adjusts minute bars as of the day of the request like daily ones; the splits
 -- between the bar's local day and its `adjusted_as_of` turn it back into the traded price
--- (as int_bars_1d_validated does; the splits come from the daily bars).
+-- (as int_bars_1d_validated does; the splits come from the daily bars). A ticker whose
+-- exchange has no calendar in dim_tickers finds no session: its bars are outside_session,
+-- not checked against New York's hours.
 -- Incremental: a run recomputes whole New York days from the lookback cutoff on.
 {{
     config(
@@ -101,7 +103,7 @@ located as (
             and dated.adjusted_as_of = factors.adjusted_as_of
     left join sessions
         on
-            coalesce(dated.calendar_exchange, 'XNYS') = sessions.exchange
+            dated.calendar_exchange = sessions.exchange
             and dated.bar_date = sessions.session_date
 ),
 

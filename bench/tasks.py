@@ -103,8 +103,9 @@ def load_bare(scale: str, frames: str, warehouse: str, until: str) -> dict[str, 
         for interval, table in (("1d", "bars_1d"), ("1m", "bars_1m")):
             for i, ticker in enumerate(market.tickers):
                 frame = market.history(ticker, start=starts[interval], end=end, interval=interval)
+                # the day the frames are split-adjusted as of, as load_dlt records it
                 batch = normalizers[interval](
-                    ticker, frame, adjusted_as_of=date.fromisoformat(until)
+                    ticker, frame, adjusted_as_of=market.request_day
                 ).table
                 verb = (
                     "create table raw_yfinance.{} as" if i == 0 else "insert into raw_yfinance.{}"

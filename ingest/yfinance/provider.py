@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -60,18 +61,22 @@ def yfinance_download(tickers: list[str], start: date, end: date, interval: str)
     """One request for several tickers (faster for daily bars): yf.download's MultiIndex layout."""
     import yfinance as yf
 
-    return yf.download(
-        tickers=tickers,
-        start=start.isoformat(),
-        end=end.isoformat(),
-        interval=interval,
-        group_by="ticker",
-        auto_adjust=False,
-        actions=True,
-        prepost=False,
-        threads=False,
-        progress=False,
-    )
+    with warnings.catch_warnings():
+        # yfinance 1.7's own frame assembly uses rename(inplace=True), which pandas 3.1
+        # deprecates: a warning on every download that says nothing about the data.
+        warnings.filterwarnings("ignore", message=".*inplace.*", module="yfinance")
+        return yf.download(
+            tickers=tickers,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            interval=interval,
+            group_by="ticker",
+            auto_adjust=False,
+            actions=True,
+            prepost=False,
+            threads=False,
+            progress=False,
+        )
 
 
 def yfinance_info(ticker: str) -> dict[str, Any]:

@@ -25,6 +25,8 @@ import dlt
 import pyarrow as pa
 
 from ingest.audit import RunReport
+from ingest.brokerage import formats
+from ingest.brokerage.formats.common import LayoutError
 from ingest.brokerage.records import (
     COLUMNS,
     KEYS,
@@ -55,8 +57,11 @@ class ExportFile:
 
 
 def export_kind(path: Path) -> str:
-    """`accounts*.csv` is the accounts export; every other CSV file holds transactions."""
-    return "accounts" if path.name.lower().startswith("accounts") else "transactions"
+    """`accounts*.csv` is the accounts export; every other CSV file holds transactions.
+    Fidelity names its activity download `Accounts_History.csv`: transactions."""
+    name = path.name.lower()
+    is_accounts = name.startswith("accounts") and not name.startswith("accounts_history")
+    return "accounts" if is_accounts else "transactions"
 
 
 def find_exports(inbox: Path, kind: str) -> list[ExportFile]:
@@ -130,20 +135,44 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
     loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
     key = KEYS[kind]
     delivered: list[Delivered] = []
+    mappings: list[formats.Mapping] = []
+    if kind == "transactions":  # broker layouts plug in here: formats/ says which a file is
+        mappings, broken = formats.find_mappings(inbox)
+        for name, reason in broken.items():  # its CSVs are then an unknown layout
+            report.tickers_requested.append(name)
+            report.fail(name, reason)
     for export in find_exports(inbox, kind):
         state_key, fingerprint = str(export.path.resolve()), export.fingerprint
         if loaded.get(state_key) == fingerprint:
             log.info("%s: loaded before, unchanged: skipped", export.name)
             continue
+        try:
+            detected = (
+                formats.detect(export.name, export.data, mappings)
+                if kind == "transactions"
+                else None
+            )
+        except LayoutError as error:
+            report.tickers_requested.append(export.name)
+            report.fail(export.name, f"rejected: {error}")
+            continue
+        if detected is not None:  # a mapped file is read again when its mapping changes
+            fingerprint += detected.fingerprint
+            if loaded.get(state_key) == fingerprint:
+                log.info("%s: loaded before, unchanged: skipped", export.name)
+                continue
         report.tickers_requested.append(export.name)
         try:
-            records = read_export(export)
+            parsed = (
+                detected.read()
+                if detected is not None
+                else [(line, parse_record(kind, record)) for line, record in read_export(export)]
+            )
         except RejectedFile as error:
             report.fail(export.name, f"rejected: {error}")
             continue
         rows, keyless = [], []
-        for line, record in records:
-            row = parse_record(kind, record)
+        for line, row in parsed:
             if row[key] is None:
                 keyless.append(line)
                 continue
@@ -157,7 +186,13 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
             export.name, len(rows), 0, min(instants, default=None), max(instants, default=None)
         )
         loaded[state_key] = fingerprint
-        log.info("%s: %d %s rows", export.name, len(rows), kind)
+        log.info(
+            "%s: %d %s rows (%s)",
+            export.name,
+            len(rows),
+            kind,
+            detected.layout if detected is not None else "project CSV",
+        )
     result = keep_last_version(kind, delivered)
     report.duplicates_removed += result.duplicates_removed
     if result.rows:

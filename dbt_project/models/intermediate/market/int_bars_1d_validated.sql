@@ -44,14 +44,7 @@ as_traded as (
         bars.adjusted_as_of,
         bars.loaded_at,
         bars.load_id,
-        coalesce(factors.split_factor_since_trade, 1.0) as split_factor_since_trade,
-        bars.open * coalesce(factors.split_factor_since_trade, 1.0) as open,
-        bars.high * coalesce(factors.split_factor_since_trade, 1.0) as high,
-        bars.low * coalesce(factors.split_factor_since_trade, 1.0) as low,
-        bars.close * coalesce(factors.split_factor_since_trade, 1.0) as close,
-        cast(
-            round(bars.volume / coalesce(factors.split_factor_since_trade, 1.0)) as bigint
-        ) as volume,
+        {{ as_traded_bar('bars', 'factors.split_factor_since_trade') }},
         bars.dividend_per_share
         * coalesce(factors.dividend_split_factor, 1.0) as dividend_per_share
     from bars

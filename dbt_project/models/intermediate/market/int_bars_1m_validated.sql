@@ -84,14 +84,7 @@ split_factors as (
 located as (
     select
         dated.* exclude (open, high, low, close, volume),
-        coalesce(factors.split_factor_since_trade, 1.0) as split_factor_since_trade,
-        dated.open * coalesce(factors.split_factor_since_trade, 1.0) as open,
-        dated.high * coalesce(factors.split_factor_since_trade, 1.0) as high,
-        dated.low * coalesce(factors.split_factor_since_trade, 1.0) as low,
-        dated.close * coalesce(factors.split_factor_since_trade, 1.0) as close,
-        cast(
-            round(dated.volume / coalesce(factors.split_factor_since_trade, 1.0)) as bigint
-        ) as volume,
+        {{ as_traded_bar('dated', 'factors.split_factor_since_trade') }},
         sessions.session_date,
         sessions.open_at as session_open_at,
         sessions.close_at as session_close_at

@@ -130,9 +130,10 @@ def parse_money(
     negative = False
     if value.startswith("(") and value.endswith(")"):
         negative, value = True, value[1:-1]
-    for _ in range(2):  # a sign and a currency symbol, in either order
-        if value[:1] in "+-":
-            negative, value = negative != (value[0] == "-"), value[1:]
+    signed = False
+    for _ in range(2):  # one sign and a currency symbol, in either order
+        if value[:1] and value[0] in "+-" and not signed:
+            signed, negative, value = True, negative != (value[0] == "-"), value[1:]
         value = value.strip(_MONEY_SYMBOLS)
     digits = re.escape(decimal_separator)
     if thousands_separator:

@@ -1,0 +1,298 @@
+"""Brokers' own exports (Schwab, Fidelity, a mapped CSV) through the inbox into raw, the
+layout judged by content. Expected values are read off the sample files by hand
+(tests/data/brokers/), not copied from the code's output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ingest.audit import EXIT_OK, EXIT_PARTIAL
+from ingest.brokerage import formats
+from ingest.brokerage.formats.common import LayoutError, parse_money, parse_us_date
+from tests.test_brokerage_csv import HEADER, load, sql, write
+
+SAMPLES = Path(__file__).parent / "data" / "brokers"
+SCHWAB = "Individual_XXX123_Transactions_20261130-101500.csv"
+FIDELITY = "Accounts_History_2026-11-30.csv"
+
+
+def inbox_with(tmp_path: Path, *folders: str) -> Path:
+    inbox = tmp_path / "inbox"
+    for folder in folders:
+        shutil.copytree(SAMPLES / folder, inbox / folder)
+    return inbox
+
+
+def rows_by_line(source_file: str) -> dict[int, tuple]:
+    return {
+        r[0]: r[1:]
+        for r in sql(
+            "select source_line, account_id, executed_at, ticker, action, quantity::varchar, "
+            "price::varchar, fees::varchar, amount::varchar, currency, unparsed_values, "
+            f"transaction_id from raw_brokerage.transactions where source_file = '{source_file}'"
+        )
+    }
+
+
+def noon_new_york(month: int, day: int) -> datetime:
+    return datetime(2026, month, day, 17, 0, tzinfo=UTC)  # EST in November: UTC-5
+
+
+def test_a_schwab_export_loads_with_its_own_money_dates_and_actions(tmp_path: Path) -> None:
+    report = load(inbox_with(tmp_path, "schwab"))
+    assert report.exit_code == EXIT_OK, report.tickers_failed
+    rows = rows_by_line(f"schwab/{SCHWAB}")
+    assert sorted(rows) == list(range(2, 17))  # 15 lines below the header, none dropped
+    assert {r[0] for r in rows.values()} == {"XXX123"}  # from Schwab's file name
+    assert {r[8] for r in rows.values()} == {"USD"}
+    # Two identical buys on one day stay two rows, under two ids.
+    assert rows[2][1:8] == (noon_new_york(11, 30), "KO", "buy", "10.000000", "61.200000", None,
+                            "-612.0000")  # fmt: skip
+    assert rows[3][1:8] == rows[2][1:8] and rows[3][10] != rows[2][10]
+    # "11/27/2026 as of 11/25/2026": the effective date counts; interest is not modelled.
+    assert rows[4][1:8] == (noon_new_york(11, 25), None, "unsupported:Bank Interest", None, None,
+                            None, "0.4200")  # fmt: skip
+    assert rows[5][3:8] == ("dividend", None, None, None, "15.3000")
+    assert rows[6][3:8] == ("sell", "2.000000", "410.550000", "0.0300", "821.0700")
+    assert rows[7][3:5] == ("unsupported:Reinvest Shares", "0.021300")
+    assert rows[8][3] == "unsupported:Reinvest Dividend"
+    assert rows[9][3:8] == ("buy", "5.000000", "405.000000", "0.6500", "-2025.6500")  # $2,025.65
+    assert rows[11][3:8] == ("unsupported:NRA Tax Adj", None, None, None, "-2.3000")
+    assert rows[12][3:8] == ("fee", None, None, None, "-15.0000")
+    assert rows[13][3:8] == ("deposit", None, None, None, "10000.0000")
+    assert rows[14][3:8] == ("deposit", None, None, None, "1050.8000")  # MoneyLink Transfer, in
+    assert rows[15][3:8] == ("withdrawal", None, None, None, "-500.0000")  # Journal, out
+    # A word Schwab uses that we do not know: the row stays, its action unparsed.
+    assert rows[16][3] is None
+    assert json.loads(rows[16][9]) == {"action": "Exchange or Exercise"}
+    assert all(r[9] is None for line, r in rows.items() if line != 16)
+
+
+def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -> None:
+    report = load(inbox_with(tmp_path, "fidelity"))
+    assert report.exit_code == EXIT_OK, report.tickers_failed
+    assert sql("select account_id from raw_brokerage.accounts") == [("X12345678",)]
+    rows = rows_by_line(f"fidelity/{FIDELITY}")
+    assert sorted(rows) == list(range(4, 16))  # two blank lines and the header above
+    assert {r[0] for r in rows.values()} == {"X12345678"}  # `"Individual" X12345678`
+    assert rows[4][1:8] == (noon_new_york(11, 30), "KO", "buy", "25.000000", "61.200000", None,
+                            "-1530.0000")  # fmt: skip
+    # Fidelity signs a sale's quantity negative; ours is the shares sold.
+    assert rows[5][1:8] == (noon_new_york(11, 27), "MSFT", "sell", "3.000000", "412.500000",
+                            "0.0200", "1237.4800")  # fmt: skip
+    # A dividend that was reinvested and its reinvestment: both kept, neither accepted.
+    assert rows[6][3:8] == ("unsupported:DIVIDEND RECEIVED (reinvested)", None, None, None,
+                            "15.3000")  # fmt: skip
+    assert rows[7][3:5] == ("unsupported:REINVESTMENT COCA-COLA CO (KO) (Cash)", "0.250000")
+    assert rows[8][1:8] == (noon_new_york(11, 24), "PG", "dividend", None, None, None, "8.6000")
+    assert rows[9][3].startswith("unsupported:INTEREST EARNED")
+    assert rows[10][3].startswith("unsupported:FOREIGN TAX PAID") and rows[10][7] == "-1.1200"
+    assert rows[11][3:8] == ("buy", "5.000000", "405.000000", "0.6500", "-2025.6500")
+    assert rows[12][1:8] == (noon_new_york(11, 18), None, "deposit", None, None, None,
+                             "5000.0000")  # fmt: skip
+    assert rows[13][3:5] == (
+        "unsupported:TRANSFER OF ASSETS ACAT RECEIVE SPDR S&P 500 ETF (SPY) (Cash)",
+        "10.000000",
+    )
+    assert rows[14][3] == "unsupported:YOU SOLD SHORT SALE TESLA INC (TSLA) (Short)"
+    assert rows[15][3:8] == ("withdrawal", None, None, None, "-200.0000")
+    assert all(r[9] is None for r in rows.values())
+
+
+def test_a_csv_described_by_a_mapping_file_in_the_inbox_loads(tmp_path: Path) -> None:
+    report = load(inbox_with(tmp_path, "mapped"))
+    assert report.exit_code == EXIT_OK, report.tickers_failed
+    rows = {r[10]: r[:10] for r in rows_by_line("mapped/examplebank_2026-11.csv").values()}
+    assert sorted(rows) == [f"R-100{n}" for n in range(7)]  # the broker's own references
+    assert {(r[0], r[8]) for r in rows.values()} == {("EX-1", "USD")}
+    # 02.11.2026 10:00:00 in Berlin (UTC+1); "5.000,00" in German.
+    assert rows["R-1000"][1:8] == (datetime(2026, 11, 2, 9, 0, tzinfo=UTC), None, "deposit",
+                                   None, None, None, "5000.0000")  # fmt: skip
+    # Amounts come unsigned: a buy and a fee take cash out, a sale brings it in.
+    assert rows["R-1001"][1:8] == (datetime(2026, 11, 3, 15, 5, 31, tzinfo=UTC), "KO", "buy",
+                                   "10.000000", "60.800000", "1.5000", "-609.5000")  # fmt: skip
+    assert rows["R-1002"][3:8] == ("sell", "4.000000", "62.100000", "1.5000", "246.9000")
+    # A date without a time counts at noon in the mapping's zone (11:00 UTC).
+    assert rows["R-1003"][1:8] == (datetime(2026, 11, 25, 11, 0, tzinfo=UTC), "KO", "dividend",
+                                   None, None, None, "5.1000")  # fmt: skip
+    assert rows["R-1004"][3] == "unsupported:Quellensteuer"
+    assert rows["R-1005"][3] == "unsupported:Zinsen"
+    assert rows["R-1006"][3:8] == ("fee", None, None, None, "-2.0000")
+
+
+def test_every_layout_in_one_inbox_and_each_file_read_once(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, "schwab", "fidelity", "mapped")
+    first = load(inbox)
+    assert first.exit_code == EXIT_OK
+    assert sorted(first.tickers_loaded) == sorted(
+        [f"schwab/{SCHWAB}", f"fidelity/{FIDELITY}", "mapped/examplebank_2026-11.csv",
+         "schwab/accounts.csv", "fidelity/accounts.csv", "mapped/accounts.csv"]
+    )  # fmt: skip
+    assert sql("select count(*) from raw_brokerage.transactions") == [(15 + 12 + 7,)]
+    again = load(inbox)
+    assert (again.tickers_requested, again.rows_received) == ([], 0)
+
+    # A changed mapping changes what its CSV means: the CSV is read again.
+    mapping = inbox / "mapped" / "examplebank.mapping.toml"
+    mapping.write_text(
+        mapping.read_text(encoding="utf-8").replace('Zinsen = "unsupported"', "Zinsen = 'deposit'"),
+        encoding="utf-8",
+    )
+    changed = load(inbox)
+    assert changed.tickers_requested == ["mapped/examplebank_2026-11.csv"]
+    assert sql("select action from raw_brokerage.transactions where transaction_id = 'R-1005'") == [
+        ("deposit",)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "layout"),
+    [
+        (SCHWAB, (SAMPLES / "schwab" / SCHWAB).read_text(encoding="utf-8"), "schwab"),
+        (FIDELITY, (SAMPLES / "fidelity" / FIDELITY).read_text(encoding="utf-8"), "fidelity"),
+        # Schwab's older exports: a title line above, a total line below.
+        (
+            "export.csv",
+            '"Transactions  for account Individual ...789 as of 11/30/2026 10:15:00 AM ET"\n'
+            '"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"\n'
+            '"11/27/2026","Buy","KO","COCA-COLA CO","1","$61.00","","-$61.00"\n'
+            '"Transactions Total","","","","","","","-$61.00",\n',
+            "schwab",
+        ),
+        # Fidelity's single-account export: no Account column, the number in the name.
+        (
+            "History_for_Account_Z98765432.csv",
+            "\n\nRun Date,Action,Symbol,Security Description,Security Type,Quantity,Price ($),"
+            "Commission ($),Fees ($),Accrued Interest ($),Amount ($),Settlement Date\n"
+            "11/27/2026, YOU BOUGHT KO,KO,COCA-COLA CO,Cash,1,61,,,,-61,11/30/2026\n\n"
+            "Date downloaded 11/30/2026 10:15 am\n",
+            "fidelity",
+        ),
+    ],
+)
+def test_the_layout_is_judged_by_content(name: str, text: str, layout: str) -> None:
+    detected = formats.detect(name, text.encode(), [])
+    assert detected is not None and detected.layout == layout
+    rows = detected.read()
+    assert rows and all(row["account_id"] for _, row in rows)
+    if name == "export.csv":
+        assert [row["account_id"] for _, row in rows] == ["XXX789"]  # from the title line
+    if name.startswith("History_for_Account_"):
+        assert [row["account_id"] for _, row in rows] == ["Z98765432"]
+
+
+def test_the_project_csv_is_still_the_project_csv() -> None:
+    text = HEADER + "T1,A,2025-01-02T15:00:00Z,,fee,,,1,-1,USD\n"
+    assert formats.detect("t.csv", text.encode(), []) is None
+
+
+def test_an_unknown_layout_is_one_line_and_the_other_files_load(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, "schwab")
+    write(inbox, "ibkr/activity.csv", "Statement,Header,Field Name,Field Value\n")
+    write(inbox, "schwab/Transactions_20261130.csv", (SAMPLES / "schwab" / SCHWAB).read_text())
+    write(
+        inbox,
+        "schwab/cut_XXX123_Transactions_1.csv",
+        (SAMPLES / "schwab" / SCHWAB).read_text()[:-1],
+    )
+    report = load(inbox)
+    assert report.exit_code == EXIT_PARTIAL
+    assert f"schwab/{SCHWAB}" in report.tickers_loaded
+    reason = report.tickers_failed["ibkr/activity.csv"]
+    assert "\n" not in reason
+    assert reason.startswith("rejected: unknown layout (first line 'Statement,Header,")
+    assert "project CSV" in reason and "Schwab transactions CSV" in reason
+    assert "Fidelity activity CSV" in reason
+    assert (
+        "names its account only in its file name"
+        in report.tickers_failed["schwab/Transactions_20261130.csv"]
+    )
+    assert report.tickers_failed["schwab/cut_XXX123_Transactions_1.csv"] == (
+        "rejected: truncated: the last line has no line break"
+    )
+
+
+def test_a_broken_mapping_is_reported_and_its_csv_is_an_unknown_layout(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, "mapped")
+    mapping = inbox / "mapped" / "examplebank.mapping.toml"
+    mapping.write_text(
+        mapping.read_text(encoding="utf-8").replace('Kauf = "buy"', 'Kauf = "purchase"'),
+        encoding="utf-8",
+    )
+    report = load(inbox)
+    assert report.tickers_failed["mapped/examplebank.mapping.toml"].startswith(
+        "rejected mapping: [actions] Kauf = 'purchase': an action is one of buy, sell"
+    )
+    assert report.tickers_failed["mapped/examplebank_2026-11.csv"].startswith(
+        "rejected: unknown layout"
+    )
+    assert report.tickers_loaded == ["mapped/accounts.csv"]
+
+
+def test_ids_survive_an_overlapping_export_in_another_money_format(tmp_path: Path) -> None:
+    header = '"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"\n'
+    inbox = tmp_path / "inbox"
+    trade = '"11/18/2026","Buy","MSFT","MICROSOFT CORP","5",'
+    write(inbox, "a/Individual_XXX123_Transactions_1.csv",
+          header + trade + '"$405.00","$0.65","-$2,025.65"\n')  # fmt: skip
+    write(inbox, "b/Individual_XXX123_Transactions_2.csv",
+          header + 2 * (trade + '"$405","$.65","-$2025.65"\n'))  # fmt: skip
+    report = load(inbox)
+    assert report.duplicates_removed == 1  # the first file's trade, again in the second
+    ids = sorted(r[0] for r in sql("select transaction_id from raw_brokerage.transactions"))
+    assert len(ids) == 2 and ids[0][:-2] == ids[1][:-2]  # one content, occurrences 1 and 2
+    assert [i[-2:] for i in ids] == ["-1", "-2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$1,050.80", Decimal("1050.8000")),
+        ("-$12.00", Decimal("-12.0000")),
+        ("$-12.00", Decimal("-12.0000")),
+        ("(12.00)", Decimal("-12.0000")),
+        ("($1,000.00)", Decimal("-1000.0000")),
+        ("1050.8", Decimal("1050.8000")),
+        ("$.65", Decimal("0.6500")),
+        ("1,05,0.80", None),  # not groups of three
+        ("1.050,80", None),  # German, but the separators say US
+        ("12e3", None),
+        ("$", None),
+        ("--12", None),
+    ],
+)
+def test_money_as_brokers_write_it(text: str, expected: Decimal | None) -> None:
+    assert parse_money(text, 4) == expected
+
+
+def test_money_with_other_separators() -> None:
+    assert parse_money("1.050,80", 4, ",", ".") == Decimal("1050.8000")
+    assert parse_money("-1 050,80 €", 4, ",", "") == Decimal("-1050.8000")  # spaces go
+    assert parse_money("1050,80 €", 4, ",", "") == Decimal("1050.8000")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11/27/2026", datetime(2026, 11, 27, 17, 0, tzinfo=UTC)),
+        ("11/27/2026 as of 11/26/2026", datetime(2026, 11, 26, 17, 0, tzinfo=UTC)),
+        ("07/01/2026", datetime(2026, 7, 1, 16, 0, tzinfo=UTC)),  # EDT: UTC-4
+        ("2026-11-27", None),
+        ("13/01/2026", None),
+        ("11/27/2026 as of", None),
+    ],
+)
+def test_us_dates_count_at_noon_new_york(text: str, expected: datetime | None) -> None:
+    assert parse_us_date(text) == expected
+
+
+def test_a_fidelity_header_with_a_column_we_do_not_know_is_said_so() -> None:
+    text = "Run Date,Action,Symbol,Quantity,Price ($),Amount ($),Rebate ($)\n"
+    with pytest.raises(LayoutError, match="unexpected Rebate"):
+        formats.detect("History_for_Account_Z1.csv", text.encode(), [])

@@ -119,7 +119,7 @@ docs-serve: docs ## serve the dbt docs on 127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 reports: check-warehouse ## build the Evidence reports as a static site (fails on any query error)
-	cd reports && bash scripts/build.sh
+	cd reports && REPORTS_PORT=$(REPORTS_PORT) bash scripts/build.sh
 
 reports-dev: check-warehouse ## Evidence dev server with live reload
 	cd reports && npm run sources && npm run dev -- --host 127.0.0.1

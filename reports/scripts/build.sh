@@ -2,6 +2,11 @@
 # Builds the Evidence site into reports/build/: `npm run sources` (warehouse -> parquet
 # cache), then `npm run build`. The output of both goes to reports/build.log too.
 #
+# Says what it is doing: each step with its number, the sources and pages it builds, a line
+# every 20 s while Evidence works silently, the time of each step and of the whole build, and
+# how to view the result with this project's command (make reports-serve; Evidence's own hint,
+# `npm run preview`, is dropped from the console: it serves the site differently).
+#
 # Fails when either step fails, and also when the log shows a query error: Evidence
 # logs a failed source query ("<name> ✖ Error: ...") or page query ("<name> | Error in
 # Query! ...") and still exits 0, even with build:strict.
@@ -42,10 +47,35 @@ export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--max-old-space-size=4096"
 
 : >"$log"
 
+readonly heartbeat_seconds="${EVIDENCE_HEARTBEAT_SECONDS:-20}"
+readonly build_started=$SECONDS
+
+say() { echo "build.sh: $*" | tee -a "$log"; }
+
+# "2m 05s" / "45s"
+duration() {
+	local seconds=$1
+	if ((seconds >= 60)); then printf '%dm %02ds' $((seconds / 60)) $((seconds % 60)); else printf '%ds' "$seconds"; fi
+}
+
+# Evidence's hint to preview the build with npm, and the blank lines around it.
+readonly foreign_hints='npm run preview|evidence preview'
+
+# run_step LABEL COMMAND...: runs the command with a timeout, its output on the console (minus
+# foreign hints) and in the log, a progress line every $heartbeat_seconds, then its time.
 run_step() {
-	local status=0 started=$SECONDS
-	timeout "$step_timeout" "$@" 2>&1 | tee -a "$log" || status=$?
-	echo "build.sh: '$*' took $((SECONDS - started))s" | tee -a "$log"
+	local label=$1 status=0 started=$SECONDS heartbeat
+	shift
+	(
+		while sleep "$heartbeat_seconds"; do
+			echo "build.sh:   ... $label: $(duration $((SECONDS - started))) so far"
+		done
+	) &
+	heartbeat=$!
+	timeout "$step_timeout" "$@" 2>&1 | tee -a "$log" | grep --line-buffered -v -E "$foreign_hints" || status=${PIPESTATUS[0]}
+	kill "$heartbeat" 2>/dev/null || true
+	wait "$heartbeat" 2>/dev/null || true
+	say "$label took $(duration $((SECONDS - started)))"
 	if ((status == 124)); then
 		echo "build.sh: '$*' did not finish within ${step_timeout}s (hung?); see $log" >&2
 		exit 1
@@ -72,10 +102,19 @@ fail_on_logged_errors() {
 	fi
 }
 
+source_names() { find "$source_dir" -name '*.sql' -printf '%f\n' | sed 's/\.sql$//' | sort | paste -sd ' '; }
+page_files() { find pages -name '*.md' | sort; }
+
+say "reports build: warehouse ${EVIDENCE_SOURCE__warehouse__filename:-from connection.yaml} (relative to $source_dir)"
 # Cheap and idempotent; catches an install made with --ignore-scripts, which would hang.
-run_step node scripts/patch-universal-sql.cjs
-run_step npm run sources
+say "[1/3] checking the universal-sql patch"
+run_step "patch check" node scripts/patch-universal-sql.cjs
+say "[2/3] sources: $(find "$source_dir" -name '*.sql' | wc -l) queries of the warehouse into the parquet cache ($(source_names))"
+run_step "sources" npm run sources
 fail_on_logged_errors
-run_step npm run build
+say "[3/3] pages: $(page_files | wc -l) page files ($(page_files | sed 's|^pages/||; s|\.md$||' | paste -sd ' ')), each templated page once per linked value; Evidence prints little until it is done (1-3 min)"
+run_step "pages" npm run build
 fail_on_logged_errors
-echo "build.sh: built $(pwd)/build"
+built_pages=$(find build -name index.html -not -path 'build/_app/*' -not -path 'build/api/*' -not -path 'build/data/*' | wc -l)
+say "built $built_pages pages into $(pwd)/build in $(duration $((SECONDS - build_started)))"
+say "view them: make reports-serve (http://127.0.0.1:${REPORTS_PORT:-4173}/)"

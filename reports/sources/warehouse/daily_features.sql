@@ -5,6 +5,11 @@
 -- and close but no open. Dollar volume is in the ticker's major currency (a London close in
 -- pence is counted in pounds), so it can be ranked and summed across tickers; it is not
 -- converted between currencies (no FX).
+-- volume_split_adjusted is in today's shares, like the adjusted prices beside it (a 2:1 split
+-- doubles every earlier session's volume): as traded x the ratios of the later splits, the
+-- split-only part of int_bars_1d_adjusted's factor (its adj_volume, which no mart exposes yet).
+-- The window sees only the 13 months kept (where runs first), which hold every session after
+-- a kept one: the only ones the product needs.
 select
     features.ticker,
     features.trade_date,
@@ -14,6 +19,13 @@ select
     features.adj_close,
     features.close,
     features.volume,
+    features.volume * coalesce(
+        product(prices.split_ratio) over (
+            partition by features.ticker order by features.trade_date
+            rows between 1 following and unbounded following
+        ),
+        1.0
+    ) as volume_split_adjusted,
     features.close * tickers.price_to_major_unit * features.volume as dollar_volume,
     tickers.currency as dollar_volume_currency,
     features.return_1d,

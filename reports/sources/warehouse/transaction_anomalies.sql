@@ -1,11 +1,14 @@
 -- Accepted transactions flagged by the anomaly checks, one row per transaction and reason.
+-- detail_text is the mart's detail as a reader wants it: decimals to two places with
+-- thousands separators ("a median buy of 3,611.47", not 3611.4700000001), and its UTC times
+-- in New York time like the page's other times (a minute "20:03 UTC" is the execution
+-- minute, so it takes the execution's New York clock).
 -- Never empty (a source without rows breaks the site, see transactions.sql).
-select anomalies.*
-from (select 1) as one_row
-left join (
+with anomalies as (
     select
         transaction_id,
         account_id,
+        executed_at,
         timezone('America/New_York', executed_at) as executed_at_ny,
         ticker,
         action,
@@ -14,4 +17,65 @@ left join (
         related_transaction_id,
         detail
     from marts.fct_transaction_anomalies
-) as anomalies on true
+),
+
+times_in_new_york as (
+    select
+        *,
+        -- Every "YYYY-MM-DD HH:MM" (UTC in the mart) replaced by its New York wall time.
+        list_reduce(
+            list_prepend(detail, regexp_extract_all(detail, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}')),
+            lambda text, stamp: replace(
+                text,
+                stamp,
+                strftime(timezone('America/New_York', cast(stamp || ':00+00' as timestamptz)), '%Y-%m-%d %H:%M')
+            )
+        ) as detail_ny
+    from anomalies
+),
+
+minutes_in_new_york as (
+    select
+        *,
+        regexp_replace(
+            replace(
+                detail_ny,
+                coalesce(regexp_extract(detail_ny, 'minute [0-9]{2}:[0-9]{2} UTC', 0), '\x00'),
+                'minute ' || strftime(executed_at_ny, '%H:%M') || ' New York'
+            ),
+            ' UTC',
+            ' New York',
+            'g'
+        ) as detail_times
+    from times_in_new_york
+),
+
+final as (
+    select
+        transaction_id,
+        account_id,
+        executed_at_ny,
+        ticker,
+        action,
+        anomaly_reason,
+        score,
+        related_transaction_id,
+        detail,
+        array_to_string(
+            list_transform(
+                string_split(detail_times, ' '),
+                lambda word: case
+                    when regexp_full_match(word, '-?[0-9]+\.[0-9]+[,;:)]?')
+                        then format('{:,.2f}', cast(regexp_extract(word, '-?[0-9]+\.[0-9]+') as double))
+                        || regexp_extract(word, '[,;:)]?$')
+                    else word
+                end
+            ),
+            ' '
+        ) as detail_text
+    from minutes_in_new_york
+)
+
+select anomalies.*
+from (select 1) as one_row
+left join final as anomalies on true

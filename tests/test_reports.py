@@ -13,12 +13,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.pipeline import DBT, REPO, dbt, ingest, query, run, warehouse_env
@@ -58,7 +60,7 @@ def site(tmp_path_factory) -> dict[str, object]:
         cwd=REPO, env=env, capture_output=True, timeout=300, check=False,
     )  # fmt: skip
     build_env = env | {"EVIDENCE_SOURCE__warehouse__filename": env["WAREHOUSE_PATH"]}
-    run(["bash", str(REPORTS / "scripts/build.sh")], build_env, timeout=900)
+    build_output = run(["bash", str(REPORTS / "scripts/build.sh")], build_env, timeout=900)
 
     # Serve a copy: a `make reports` elsewhere must not change the files under the browser.
     served = folder / "site"
@@ -68,7 +70,12 @@ def site(tmp_path_factory) -> dict[str, object]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     try:
-        yield {"env": env, "root": served, "base": f"http://127.0.0.1:{server.server_port}"}
+        yield {
+            "env": env,
+            "root": served,
+            "base": f"http://127.0.0.1:{server.server_port}",
+            "build_output": build_output,
+        }
     finally:
         server.shutdown()
         server.server_close()
@@ -162,3 +169,165 @@ def test_picking_another_account_changes_the_numbers(site) -> None:
     account = after.splitlines()[-1].split(" (")[0]  # "Account\nACC-2001 (EUR)" -> "ACC-2001"
     assert f"account {account} was worth" in picked["firstParagraph"]
     assert picked["before"] != picked["after"]
+
+
+# --- Issue 18: pages an analyst trusts at a glance ---------------------------------------
+
+
+def page_queries(page: str) -> dict[str, str]:
+    """The ```sql name``` blocks of a page, with ${other} references inlined as subqueries."""
+    text = (REPORTS / "pages" / page).read_text()
+    blocks = dict(re.findall(r"```sql (\w+)\n(.*?)```", text, re.S))
+    return {
+        name: re.sub(r"\$\{(\w+)\}", lambda ref: f"({blocks[ref.group(1)]})", sql)
+        for name, sql in blocks.items()
+    }
+
+
+def reports_db(warehouse: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory database whose schema `warehouse` holds every source query's result, as
+    the pages see it (or only an empty schema without a warehouse)."""
+    con = duckdb.connect()
+    con.execute("create schema warehouse")
+    if warehouse:
+        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        con.execute("use wh")
+        for source in sorted((REPORTS / "sources" / "warehouse").glob("*.sql")):
+            con.execute(f"create table memory.warehouse.{source.stem} as {source.read_text()}")
+        con.execute("use memory")
+    return con
+
+
+def test_every_page_says_the_data_is_the_synthetic_sample(visits) -> None:
+    missing = [path for path, page in visits.items() if not page["banner"]]
+    assert not missing, f"no sample banner on {missing}"
+    banner = visits["/"]["banner"]
+    assert banner.startswith("Synthetic sample data — not real prices."), banner
+    assert "sample_market" in banner
+
+
+def test_real_data_gets_no_sample_banner() -> None:
+    """The banner's source says sample only when the audit table has the sample's runs."""
+    con = reports_db()
+    con.execute(
+        "create schema marts; create table marts.fct_prices_daily (trade_date date); "
+        "create table marts.fct_pipeline_runs (pipeline varchar, source varchar, "
+        "rows_written bigint)"
+    )
+    con.execute("insert into marts.fct_pipeline_runs values ('yfinance', 'yahoo_finance', 1200)")
+    provenance = (REPORTS / "sources/warehouse/data_provenance.sql").read_text()
+    row = con.execute(
+        f"select has_sample_data, has_provider_market_data from ({provenance})"
+    ).fetchone()
+    assert row == (False, True)
+    con.execute("insert into marts.fct_pipeline_runs values ('sample_market', 'sample', 10)")
+    assert con.execute(f"select has_sample_data from ({provenance})").fetchone() == (True,)
+
+
+def test_the_header_names_the_project_not_evidence(visits) -> None:
+    for path, page in visits.items():
+        assert "Market-data warehouse" in (page["header"] or ""), (path, page["header"])
+        assert not any("wordmark" in (image or "") for image in page["headerImages"]), path
+
+
+def test_no_negative_zero_and_no_raw_codes_on_any_page(visits) -> None:
+    # "-0.0%" or "-0.00%" (a hyphen or a minus sign, U+2212): a change too small to show.
+    negative_zero = re.compile("[-\u2212]0(\\.0+)?\\s?%")
+    found = {
+        path: sorted({match.group(0) for match in negative_zero.finditer(page["text"])})
+        for path, page in visits.items()
+    }
+    found = {path: texts for path, texts in found.items() if texts}
+    assert not found, found
+    # Reason codes are shown in words (the labels of reason_labels.sql).
+    codes = ("non_positive_quantity", "future_timestamp", "price_outside_session_range",
+             "outside_session", "open_or_close_outside_range", "negative_volume")  # fmt: skip
+    for path in ("/transactions/", "/data-quality/"):
+        shown = [code for code in codes if code in visits[path]["text"]]
+        assert not shown, (path, shown)
+    transactions = visits["/transactions/"]["text"]
+    assert "quantity zero or negative" in transactions
+    # Anomaly details without raw floats (3+ decimals) and without UTC times.
+    anomalies = transactions.split("\nAnomalies\n")[-1]
+    assert not re.search(r"\d\.\d{3,}", anomalies), re.findall(r"\S*\d\.\d{3,}\S*", anomalies)[:5]
+    assert " UTC" not in anomalies
+
+
+def test_volume_figures_share_one_unit_across_tables(visits) -> None:
+    text = visits["/"]["text"]
+    # Dollar volume in billions everywhere ($19.0B), never millions ($18,954M); shares in millions.
+    assert not re.search(r"\$[\d,]+M\b", text), re.findall(r"\$[\d,]+M\b", text)[:5]
+    assert re.search(r"\$\d+\.\dB", text)
+    assert not re.search(r"\b\d{1,3},\d{3},\d{3}\b", text), "a share count in full digits"
+
+
+def test_data_tests_passed_agrees_with_recent_builds(site, visits) -> None:
+    queries = page_queries("data-quality.md")
+    con = reports_db(site["env"]["WAREHOUSE_PATH"])
+    headline = con.execute(f"select tests_passed from ({queries['last_build']})").fetchone()[0]
+    latest_build = con.execute(
+        f"select tests_passed, coalesce(models_failed, -1) "
+        f"from ({queries['build_history']}) limit 1"
+    ).fetchone()
+    assert headline == latest_build[0] and headline > 0
+    assert latest_build[1] == 0  # a zero is 0, not a null shown as "-"
+    assert "Data tests passed" in visits["/data-quality/"]["text"]
+
+
+def test_pipeline_health_of_the_sample_does_not_alarm(visits) -> None:
+    sentence = visits["/pipeline-health/"]["firstParagraph"]
+    assert "landed late" not in sentence and "is the synthetic sample" in sentence, sentence
+    assert "minutes after" not in visits["/pipeline-health/"]["text"]
+
+
+def test_failed_tickers_are_grouped_by_reason() -> None:
+    """An outage that fails every ticker is one line with a count, not one line per ticker."""
+    con = reports_db()
+    outage = "provider unreachable: cannot reach query2.finance.yahoo.com:443; check the network"
+    reason = f"1d: {outage}; 1m: {outage}; metadata: {outage}"
+    con.execute(
+        "create table warehouse.pipeline_failed_tickers as select 'run-1' as run_id, "
+        "'yfinance' as pipeline, timestamp '2026-11-20 22:00' as started_at_utc, "
+        "date '2026-11-20' as run_date, 'T' || i as ticker, ? as reason from range(119) as t(i) "
+        "union all select 'run-1', 'yfinance', timestamp '2026-11-20 22:00', date '2026-11-20', "
+        "'ODD', '1d: no data returned for the range'",
+        [reason],
+    )
+    grouped = page_queries("pipeline-health.md")["failures_by_reason"]
+    rows = con.execute(f"select summary, tickers, ticker_list, detail from ({grouped})").fetchall()
+    assert [row[0] for row in rows] == [
+        "provider unreachable: 119 tickers",
+        "no data returned for the range: 1 ticker",
+    ]
+    assert rows[0][2].endswith("and 107 more")
+    assert rows[0][3] == outage
+
+
+def test_the_ticker_pages_volume_is_split_adjusted(site, visits) -> None:
+    split = query(
+        site["env"],
+        "select trade_date, split_ratio from marts.fct_prices_daily where ticker = 'AAPL' "
+        "and split_ratio <> 1 order by trade_date desc limit 1",
+    )
+    assert split, "the sample has an AAPL split"
+    split_day, ratio = split[0]
+    chart = visits["/ticker/AAPL/"]["volumeChart"]
+    assert chart, "no volume pane drawn on the AAPL page"
+    dates = [str(day)[:10] for day in chart["dates"]]
+    before = dates.index(str(split_day)) - 1
+    raw = query(
+        site["env"],
+        "select volume from marts.fct_prices_daily "
+        f"where ticker = 'AAPL' and trade_date = '{dates[before]}'",
+    )[0][0]
+    # The bar before the split is drawn in today's shares: as traded x the split ratio.
+    assert chart["volume"][before] == pytest.approx(raw * ratio)
+
+
+def test_the_build_says_what_it_does_and_how_to_view_it(site) -> None:
+    output = site["build_output"]
+    assert "npm run preview" not in output
+    for step in ("[1/3]", "[2/3] sources:", "[3/3] pages:"):
+        assert step in output, step
+    assert re.search(r"build\.sh: built \d+ pages into .* in (\d+m )?\d+s", output), output[-2000:]
+    assert output.rstrip().splitlines()[-1].startswith("build.sh: view them: make reports-serve")

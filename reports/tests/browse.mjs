@@ -55,6 +55,11 @@ async function settle(page) {
 			{ timeout, polling: 200 }
 		)
 		.catch(() => late.push('still loading (skeletons, or charts without a canvas)'));
+	// The layout's provenance line (the sample banner, or "Market data through ...") comes from
+	// a query of its own in the browser.
+	await page
+		.waitForSelector('[data-testid="sample-data-banner"], [data-testid="data-as-of"]', { timeout: 15000 })
+		.catch(() => late.push('no provenance line (sample banner or data-as-of stamp)'));
 	// Queries still running show no skeleton everywhere: wait for the network too, briefly.
 	await page
 		.waitForNetworkIdle({ idleTime: 500, timeout: 15000 })
@@ -77,6 +82,13 @@ async function inspect(page) {
 			return box.width > 0 && box.height > 0;
 		};
 		const charts = [...document.querySelectorAll('div.chart')].filter(visible);
+		const main = document.querySelector('article, main');
+		// The ticker page's volume pane as drawn: its dates and bar values (ECharts' own option;
+		// Evidence keeps its chart instances on window for debugging).
+		const volumeOption = Object.values(window[Symbol.for('__evidence-chart-window-debug__')] ?? {})
+			.map((chart) => chart.getOption?.())
+			.find((option) => (option?.series ?? []).some((series) => series.name === 'Volume'));
+		const volumeSeries = volumeOption?.series.find((series) => series.name === 'Volume');
 		return {
 			title: document.title,
 			h1: document.querySelector('h1')?.innerText ?? null,
@@ -89,7 +101,18 @@ async function inspect(page) {
 			emptyMessages: [...document.querySelectorAll('p, span')]
 				.filter((element) => /Dataset is empty|No Records/.test(element.innerText))
 				.map((element) => element.innerText.trim().slice(0, 200)),
-			links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href'))
+			links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
+			text: main?.innerText ?? '',
+			banner: document.querySelector('[data-testid="sample-data-banner"]')?.innerText ?? null,
+			dataAsOf: document.querySelector('[data-testid="data-as-of"]')?.innerText ?? null,
+			header: document.querySelector('header')?.innerText.trim().slice(0, 200) ?? null,
+			headerImages: [...document.querySelectorAll('header img')].map((image) => image.getAttribute('src')),
+			volumeChart: volumeSeries
+				? {
+						dates: volumeOption.xAxis[0].data,
+						volume: volumeSeries.data.map((point) => (point && typeof point === 'object' ? point.value : point))
+					}
+				: null
 		};
 	}, ERROR_BOX_SELECTOR);
 }

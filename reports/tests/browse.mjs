@@ -58,7 +58,7 @@ async function settle(page) {
 	// The layout's provenance line (the sample banner, or "Market data through ...") comes from
 	// a query of its own in the browser.
 	await page
-		.waitForSelector('[data-testid="sample-data-banner"], [data-testid="data-as-of"]', { timeout: 15000 })
+		.waitForSelector('[data-testid="sample-data-banner"], [data-testid="data-as-of"]', { timeout })
 		.catch(() => late.push('no provenance line (sample banner or data-as-of stamp)'));
 	// Queries still running show no skeleton everywhere: wait for the network too, briefly.
 	await page

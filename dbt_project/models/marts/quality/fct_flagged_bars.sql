@@ -51,32 +51,11 @@ session_flags as (
     from missed_sessions
 ),
 
+-- Both branches list the mart's columns in the contract's order.
 final as (
-    select
-        ticker,
-        trade_date,
-        flag_reason,
-        severity,
-        measured_value,
-        threshold,
-        explanation,
-        has_bar,
-        close,
-        load_id
-    from bar_flags
+    select * from bar_flags
     union all
-    select
-        ticker,
-        trade_date,
-        flag_reason,
-        severity,
-        measured_value,
-        threshold,
-        explanation,
-        has_bar,
-        close,
-        load_id
-    from session_flags
+    select * from session_flags
 )
 
 select * from final

@@ -132,3 +132,24 @@ def test_multi_ticker_layouts_are_split_per_ticker(group_by_ticker: bool) -> Non
     assert list(frames["NEW"]["Close"]) == [20.0]  # the NaN row of 2025-12-01 is dropped
     assert frames["NOPE"].empty
     assert normalize.bars_1d("NEW", frames["NEW"], adjusted_as_of=AS_OF).table.num_rows == 1
+
+
+def test_multi_ticker_keeps_a_row_without_prices_that_carries_an_action() -> None:
+    # Real shape (SSNLF-1d-bad-div-fixed.csv, 2009-12-29): no prices, a dividend of 0.0977.
+    # Ticker.history keeps such a row; the multi-ticker path must too, so raw holds the
+    # dividend and dbt quarantines the row as missing_price with it, instead of losing it.
+    spy = yahoo_frame(["2009-12-28", "2009-12-29", "2009-12-30"])
+    otc = yahoo_frame(
+        ["2009-12-28", "2009-12-29", "2009-12-30"],
+        Open=[np.nan] * 3,
+        High=[np.nan] * 3,
+        Low=[np.nan] * 3,
+        Close=[np.nan] * 3,
+        **{"Adj Close": [np.nan] * 3, "Dividends": [0.0, 0.09771987, 0.0]},
+    )
+    frame = pd.concat({"SPY": spy, "SSNLF": otc}, axis=1, names=["Ticker", "Price"])
+    frames = normalize.split_multi_ticker(frame, ["SPY", "SSNLF"])
+    table = normalize.bars_1d("SSNLF", frames["SSNLF"], adjusted_as_of=AS_OF).table
+    assert table.column("trade_date").to_pylist() == [date(2009, 12, 29)]
+    assert table.column("dividends").to_pylist() == [pytest.approx(0.09771987)]
+    assert table.column("close").to_pylist() == [None]

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 PRICE_COLUMNS = {"Open": "open", "High": "high", "Low": "low", "Close": "close"}
+ACTION_COLUMNS = ("Dividends", "Stock Splits")
 
 BARS_1M_SCHEMA = pa.schema(
     [
@@ -81,8 +82,8 @@ def split_multi_ticker(frame: pd.DataFrame, tickers: list[str]) -> dict[str, pd.
 
     yf.download returns MultiIndex columns, (Ticker, Price) with group_by="ticker" or
     (Price, Ticker) by default, on one index shared by all tickers: a ticker without a bar
-    on a day has a row of NaN there, which is dropped. A ticker missing from the columns or
-    with no bar at all maps to an empty frame.
+    on a day has a row of NaN there, which is dropped unless it carries a dividend or split.
+    A ticker missing from the columns or with no bar at all maps to an empty frame.
     """
     if frame.empty or not isinstance(frame.columns, pd.MultiIndex):
         if len(tickers) == 1 and not frame.empty:
@@ -103,7 +104,12 @@ def split_multi_ticker(frame: pd.DataFrame, tickers: list[str]) -> dict[str, pd.
             continue
         one = frame.xs(ticker, axis=1, level=level)
         prices = [c for c in PRICE_COLUMNS if c in one.columns]
-        frames[ticker] = one.dropna(how="all", subset=prices)
+        no_prices = one[prices].isna().all(axis=1)
+        # A row without prices that carries a dividend or split is real (SSNLF, 2009-12-29):
+        # kept, as Ticker.history keeps it, for dbt to quarantine with its action.
+        actions = [c for c in ACTION_COLUMNS if c in one.columns]
+        has_action = one[actions].fillna(0).ne(0).any(axis=1)
+        frames[ticker] = one[~no_prices | has_action]
     return frames
 
 

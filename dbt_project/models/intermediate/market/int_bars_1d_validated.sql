@@ -83,15 +83,7 @@ validated as (
         load_id,
         case
             when version_rank > 1 then 'duplicate_superseded'
-            when
-                open is null or high is null or low is null or close is null
-                then 'missing_price'
-            when least(open, high, low, close) <= 0 then 'non_positive_price'
-            when high < low then 'high_below_low'
-            when
-                open not between low and high or close not between low and high
-                then 'open_or_close_outside_range'
-            when volume < 0 then 'negative_volume'
+            {{ ohlc_reject_reason('open', 'high', 'low', 'close', 'volume') }}
             when trade_date > current_date then 'in_the_future'
         end as reject_reason
     from versioned

@@ -120,15 +120,7 @@ validated as (
         case
             when version_rank > 1 then 'duplicate_superseded'
             when not is_known_ticker then 'unknown_ticker'
-            when
-                open is null or high is null or low is null or close is null
-                then 'missing_price'
-            when least(open, high, low, close) <= 0 then 'non_positive_price'
-            when high < low then 'high_below_low'
-            when
-                open not between low and high or close not between low and high
-                then 'open_or_close_outside_range'
-            when volume < 0 then 'negative_volume'
+            {{ ohlc_reject_reason('open', 'high', 'low', 'close', 'volume') }}
             when bar_at > now() then 'in_the_future'
             when
                 session_date is null or bar_at < session_open_at or bar_at >= session_close_at

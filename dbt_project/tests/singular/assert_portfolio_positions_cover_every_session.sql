@@ -11,7 +11,7 @@ transactions as (
 
 sessions as (
     select * from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 prices as (

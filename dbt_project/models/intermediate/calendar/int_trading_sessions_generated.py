@@ -3,9 +3,10 @@
 A dbt Python model (run locally by dbt-duckdb) because the calendar's rules - holidays,
 early closes, one-off closures - live in a maintained library, not in SQL. Every calendar
 the loaded tickers trade on (their Yahoo exchange code's `calendar_exchange` in the exchanges
-seed; several codes share one: every US venue follows XNYS), and XNYS always (the portfolio
-and the pipeline's health are stated on NYSE sessions), 2000-01-03 through the end of next
-year; `dim_trading_sessions` puts a contract on it.
+seed; several codes share one: every US venue follows XNYS), and the `market_exchange` var's
+calendar always (XNYS: the portfolio and the pipeline's health are stated on its sessions; a
+Python model reads the var through its YAML config's meta), 2000-01-03 through the end of
+next year; `dim_trading_sessions` puts a contract on it.
 
 Only the calendars in use, because building one costs 0.2-1 s whatever the range (its
 holiday rules are set up first: the 11 non-US ones of the seed took 4.0 s from 2000 and
@@ -17,7 +18,6 @@ from datetime import UTC, datetime
 import exchange_calendars as xcals
 import pandas as pd
 
-ALWAYS = ("XNYS",)
 FIRST_DAY = "2000-01-01"
 # exchange_calendars (4.13) cannot build Tel Aviv over any range before the exchange moved
 # from a Sunday-Thursday to a Monday-Friday week on 2026-01-05 (its Sunday early closes are
@@ -47,10 +47,12 @@ def sessions(exchange: str, last_day: str) -> pd.DataFrame:
     )
 
 
-def calendars_in_use(exchanges: pd.DataFrame, tickers: pd.DataFrame) -> list[str]:
-    """XNYS and the calendar of every Yahoo exchange code the tickers have (seed rows)."""
+def calendars_in_use(
+    exchanges: pd.DataFrame, tickers: pd.DataFrame, market_exchange: str
+) -> list[str]:
+    """`market_exchange` and the calendar of each Yahoo exchange code of the tickers (seed)."""
     traded = exchanges[exchanges["yahoo_exchange_code"].isin(tickers["yahoo_exchange_code"])]
-    return sorted({*ALWAYS, *traded["calendar_exchange"].dropna()})
+    return sorted({market_exchange, *traded["calendar_exchange"].dropna()})
 
 
 def model(dbt, session):
@@ -58,5 +60,7 @@ def model(dbt, session):
     exchanges = dbt.ref("exchanges").df()
     tickers = dbt.ref("stg_yfinance__tickers").df()
     last_day = f"{datetime.now(UTC).year + 1}-12-31"
-    frames = [sessions(exchange, last_day) for exchange in calendars_in_use(exchanges, tickers)]
+    market_exchange = dbt.config.meta_get("market_exchange")
+    calendars = calendars_in_use(exchanges, tickers, market_exchange)
+    frames = [sessions(exchange, last_day) for exchange in calendars]
     return pd.concat(frames, ignore_index=True)

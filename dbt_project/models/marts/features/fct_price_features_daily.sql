@@ -4,7 +4,7 @@
 -- Windows count the ticker's clean sessions (rows); a quarantined bar is skipped, not filled.
 -- The recursive indicators (EMA, MACD, RSI, ATR) come from int_bars_1d_smoothed.
 -- Formulas, units and conventions: _features__models.yml and docs/features.md.
-{%- set benchmark_ticker = var('benchmark_ticker', 'SPY') %}
+{%- set benchmark_ticker = var('benchmark_ticker') %}
 
 with adjusted_bars as (
     select * from {{ ref('int_bars_1d_adjusted') }}

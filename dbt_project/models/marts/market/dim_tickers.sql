@@ -32,10 +32,10 @@ final as (
         -- than being checked against the wrong holidays.
         case
             when exchanges.calendar_exchange is not null then exchanges.calendar_exchange
-            when tickers.exchange_timezone = 'America/New_York' then 'XNYS'
+            when tickers.exchange_timezone = '{{ var("market_timezone") }}' then '{{ var("market_exchange") }}'
         end as calendar_exchange,
         coalesce(tickers.exchange_timezone, exchanges.exchange_timezone) as exchange_timezone,
-        tickers.ticker = 'SPY' as is_benchmark
+        tickers.ticker = '{{ var("benchmark_ticker") }}' as is_benchmark
     from tickers
     left join exchanges
         on tickers.yahoo_exchange_code = exchanges.yahoo_exchange_code

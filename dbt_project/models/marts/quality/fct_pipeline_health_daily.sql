@@ -7,7 +7,7 @@ with runs as (
 
 sessions as (
     select * from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 per_session as (

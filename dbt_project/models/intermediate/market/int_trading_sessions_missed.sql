@@ -1,18 +1,18 @@
 -- Sessions of a ticker's exchange with no daily bar at all (not even a quarantined one),
 -- between the ticker's first and last bar: one row per ticker and missed session, with the
 -- length of the gap it belongs to. Only for tickers whose exchange is known (exchanges seed)
--- and whose calendar dim_trading_sessions holds: a ticker on an exchange without a calendar
--- is not checked rather than checked against the wrong one.
+-- and whose calendar int_trading_sessions_generated holds: a ticker on an exchange without a
+-- calendar is not checked rather than checked against the wrong one.
 with validated_bars as (
     select * from {{ ref('int_bars_1d_validated') }}
 ),
 
 tickers as (
-    select * from {{ ref('dim_tickers') }}
+    select * from {{ ref('int_tickers_enriched') }}
 ),
 
 sessions as (
-    select * from {{ ref('dim_trading_sessions') }}
+    select * from {{ ref('int_trading_sessions_generated') }}
 ),
 
 ticker_spans as (

@@ -3,7 +3,7 @@
 {{ config(materialized='view') }}
 
 with run_results as (
-    select * from {{ source('dbt_audit', 'run_results') }}
+    select * from {{ ref('stg_dbt_audit__run_results') }}
 ),
 
 latest_invocations as (

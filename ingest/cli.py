@@ -1,8 +1,9 @@
 """`python -m ingest`: load market data and brokerage transactions into the warehouse.
 
 Exit codes: 0 everything loaded; 1 the run could not start or the load failed
-(configuration, locked warehouse); 2 bad command line; 3 partial success (some
-tickers or files failed, see the audit row); 4 nothing loaded.
+(configuration, locked or corrupted warehouse, sample and real data in one file);
+2 bad command line; 3 partial success (some tickers or files failed, see the audit
+row); 4 nothing loaded.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from ingest.config import (
     pipelines_dir,
     resolve_warehouse,
 )
-from ingest.warehouse import WarehouseError, check_ready
+from ingest.warehouse import (
+    REAL,
+    SAMPLE,
+    WarehouseError,
+    check_ready,
+    claim_data_kind,
+    exec_with_lock,
+    verify_checksums,
+    writer_lock,
+)
 
 log = logging.getLogger("ingest")
 
@@ -136,13 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
         "motherduck needs $MOTHERDUCK_TOKEN",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log every ticker and request")
+    loading = argparse.ArgumentParser(add_help=False, parents=[common])
+    loading.add_argument(
+        "--mix-sample-and-real",
+        action="store_true",
+        help="load even though the warehouse holds the other kind of data (the sample's "
+        "synthetic data vs real data); without it such a load is refused (exit 1), as the "
+        "two would merge on the same keys",
+    )
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
     )
 
     sample = sub.add_parser(
         "sample",
-        parents=[common],
+        parents=[loading],
         help="generate the offline sample (market data and brokerage) and load it",
         description="Generate the deterministic offline sample with Yahoo's shapes and load it "
         "through the same dlt sources as the real data. Same seed and as-of date, same data.",
@@ -192,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     yahoo = sub.add_parser(
         "yfinance",
-        parents=[common],
+        parents=[loading],
         help="load bars and metadata from Yahoo Finance (needs the internet), or replay "
         "saved yfinance CSVs (--replay)",
         description="Load daily and 1-minute bars and ticker metadata from Yahoo Finance. "
@@ -247,14 +265,28 @@ def build_parser() -> argparse.ArgumentParser:
         "the range it asks for",
     )
 
-    _add_brokerage_parsers(sub, common)
+    _add_brokerage_parsers(sub, loading)
 
     sub.add_parser(
         "check",
         parents=[common],
-        help="check that the warehouse exists and no other process is writing it",
-        description="Exit 0 if the warehouse can be opened for writing; otherwise one line "
-        "that says why, and exit 1. The Makefile runs it before dbt and the reports build.",
+        help="check that the warehouse exists, is sound and no other process is writing it",
+        description="Exit 0 if the warehouse can be opened for writing and every table "
+        "reads back (DuckDB verifies each data block's checksum as it reads it); otherwise "
+        "one line that says why ('locked by', 'corrupted', 'does not exist'), and exit 1.",
+    )
+    locked = sub.add_parser(
+        "with-lock",
+        parents=[common],
+        help="run a command (dbt, the reports build) holding the warehouse's writer lock",
+        description="Take the writer lock every ingest command takes, then run COMMAND in "
+        "this process's place: a second writer (ingest, or another with-lock) is refused "
+        "with one line for as long as COMMAND runs, including dbt's parse phase, before it "
+        "opens the file. Exit code: COMMAND's; 1 with one line if the lock is taken or the "
+        "warehouse does not exist. The Makefile runs dbt and the reports build this way.",
+    )
+    locked.add_argument(
+        "run", nargs=argparse.REMAINDER, metavar="-- COMMAND ...", help="the command to run"
     )
 
     lake = sub.add_parser(
@@ -306,6 +338,12 @@ def _add_brokerage_parsers(
     )
     api_parser.add_argument(
         "--page-size", type=int, metavar="N", help="items per request (default: 500)"
+    )
+    api_parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="the API serves the sample world (the mock broker of `make demo`): its data "
+        "counts as sample data, so it loads into a sample warehouse",
     )
     api_parser.add_argument(
         "--request-deadline",
@@ -565,25 +603,60 @@ def run_export_parquet(args: argparse.Namespace, warehouse: Warehouse) -> int:
     return audit.EXIT_OK
 
 
+def data_kind(args: argparse.Namespace) -> str:
+    """What a loading command writes: the synthetic sample, or real data."""
+    if args.command == "sample" or getattr(args, "sample", False):
+        return SAMPLE
+    return REAL
+
+
+def _check(warehouse: Warehouse) -> int:
+    if warehouse.path is None:
+        print(f"warehouse {warehouse.describe()} is ready (MotherDuck)", file=sys.stderr)
+        return audit.EXIT_OK
+    tables = verify_checksums(warehouse.path)
+    print(
+        f"warehouse {warehouse.describe()} is ready: {tables} tables read back whole",
+        file=sys.stderr,
+    )
+    return audit.EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:
         warehouse = resolve_warehouse(args.target, args.warehouse)
+        if args.command == "with-lock":
+            command = args.run[1:] if args.run[:1] == ["--"] else args.run
+            if not command:
+                build_parser().error("with-lock needs a command after --")
+            check_ready(warehouse, must_exist=True)
+            exec_with_lock(warehouse, command)
         pipelines_dir()  # refused before any work when dlt could not use it
-        check_ready(warehouse, must_exist=args.command in ("check", "export-parquet"))
-        if args.command == "check":
-            print(f"warehouse {warehouse.describe()} is ready", file=sys.stderr)
-            return audit.EXIT_OK
-        if args.command == "export-parquet":
-            return run_export_parquet(args, warehouse)
-        runner = {
-            "sample": run_sample,
-            "yfinance": run_yfinance,
-            "brokerage-csv": run_brokerage_csv,
-            "brokerage-api": run_brokerage_api,
-        }[args.command]
-        reports = runner(args, warehouse)
+        must_exist = args.command in ("check", "export-parquet")
+        if must_exist:
+            check_ready(warehouse, must_exist=True)
+        # The lock is held from here to the end of the run, across every connection.
+        with writer_lock(warehouse, f"ingest {args.command}"):
+            check_ready(warehouse, must_exist=must_exist)
+            if args.command == "check":
+                return _check(warehouse)
+            if args.command == "export-parquet":
+                return run_export_parquet(args, warehouse)
+            runner = {
+                "sample": run_sample,
+                "yfinance": run_yfinance,
+                "brokerage-csv": run_brokerage_csv,
+                "brokerage-api": run_brokerage_api,
+            }[args.command]
+            claim_data_kind(
+                warehouse,
+                data_kind(args),
+                f"ingest {args.command}",
+                allow_mixing=args.mix_sample_and_real,
+            )
+            reports = runner(args, warehouse)
     except (ConfigError, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return audit.EXIT_ERROR

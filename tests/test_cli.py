@@ -38,6 +38,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         ["brokerage-csv"],
         ["brokerage-api"],
         ["export-parquet"],
+        ["with-lock"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

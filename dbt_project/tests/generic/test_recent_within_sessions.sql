@@ -1,7 +1,8 @@
-{% test recency(model, column_name, max_sessions_behind=1, exchange=none) %}
+{% test recent_within_sessions(model, column_name, max_sessions_behind=1, exchange=none) %}
 {#- The newest `column_name` (a date) is at most `max_sessions_behind` sessions before the
     latest session of `exchange` (default: var market_exchange) that has closed by now.
-    Returns one row when the data is older. -#}
+    Returns one row when the data is older. Counts sessions, where dbt_utils' recency counts
+    calendar intervals: hence its own name. -#}
 {%- set exchange = exchange or var('market_exchange') %}
 with latest_closed as (
     select max(session_date) as session_date

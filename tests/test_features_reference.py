@@ -31,7 +31,7 @@ FEATURES = [
     "volatility_20d", "momentum_10", "roc_10", "drawdown",
     "high_52w", "low_52w", "pct_from_high_52w", "volume_zscore_20", "obv", "beta_60d",
 ]  # fmt: skip
-INPUTS = ["close", "adj_close", "high", "low", "volume"]
+INPUTS = ["close", "adj_close", "adj_high", "adj_low", "volume"]
 
 pytestmark = pytest.mark.e2e
 
@@ -87,9 +87,9 @@ def per_ticker(bars: pd.DataFrame, column: str, f: Callable[[pd.Series], pd.Seri
 
 
 def reference_features(bars: pd.DataFrame) -> pd.DataFrame:
-    b = bars.rename(columns={"adj_high": "high", "adj_low": "low"}).copy()
+    b = bars.copy()
     by_ticker = b.groupby("ticker", sort=False)
-    p, high, low = b["adj_close"], b["high"], b["low"]
+    p, high, low = b["adj_close"], b["adj_high"], b["adj_low"]
     # Volume in today's share units: times every later split ratio (a 2-for-1 doubles it).
     later_splits = b.groupby("ticker", sort=False)["split_ratio"].transform(
         lambda ratios: ratios[::-1].cumprod()[::-1].shift(-1).fillna(1.0)

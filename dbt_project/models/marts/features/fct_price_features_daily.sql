@@ -1,5 +1,6 @@
 -- Daily price features per ticker, computed on the adjusted close (high and low scaled by
--- the same factor), so a split or dividend never looks like a price move. Every feature is
+-- the same factor, and named adj_high / adj_low: `close` is as traded and is never compared
+-- with them), so a split or dividend never looks like a price move. Every feature is
 -- null until its window is full: a short history never masquerades as a 20-session average.
 -- Windows count the ticker's clean sessions (rows); a quarantined bar is skipped, not filled.
 -- The recursive indicators (EMA, MACD, RSI, ATR) come from int_bars_1d_smoothed.
@@ -20,8 +21,8 @@ sessions as (
         trade_date,
         close,
         adj_close,
-        adj_high as high,
-        adj_low as low,
+        adj_high,
+        adj_low,
         volume,
         adj_volume,
         row_number() over by_ticker as session_number,
@@ -55,8 +56,8 @@ rolling_windows as (
         adj_close - lag(adj_close, 10) over by_ticker as momentum_10,
         100 * (adj_close / lag(adj_close, 10) over by_ticker - 1) as roc_10,
         max(adj_close) over to_date as running_max_adj_close,
-        {{ rolling_aggregate('max', 'high', 252) }} as high_52w,
-        {{ rolling_aggregate('min', 'low', 252) }} as low_52w,
+        {{ rolling_aggregate('max', 'adj_high', 252) }} as high_52w,
+        {{ rolling_aggregate('min', 'adj_low', 252) }} as low_52w,
         {{ rolling_aggregate('avg', 'adj_volume', 20) }} as mean_volume_20,
         {{ rolling_aggregate('stddev_pop', 'adj_volume', 20) }} as stddev_pop_volume_20,
         cast(round(coalesce(sum(signed_volume) over to_date, 0)) as bigint) as obv
@@ -148,8 +149,8 @@ final as (
         trade_date,
         close,
         adj_close,
-        high,
-        low,
+        adj_high,
+        adj_low,
         volume,
         return_1d,
         log_return_1d,

@@ -41,7 +41,7 @@ REPORTS_PORT ?= 4173
 LOCKED := $(PY) -m ingest with-lock --
 
 .PHONY: help setup setup-browser demo ingest ingest-sample ingest-brokerage ingest-brokerage-mock build test lint docs docs-serve reports \
-	reports-dev reports-serve bench freshness check-warehouse lock clean clean-all
+	reports-dev reports-serve bench freshness check-warehouse lock clean clean-all replay
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -138,6 +138,13 @@ reports-dev: check-warehouse ## Evidence dev server with live reload
 reports-serve: ## serve the static reports build on 127.0.0.1:4173 (REPORTS_PORT=...)
 	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }
 	$(PYTHON) -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory reports/build
+
+# The replay reads the sample warehouse `make demo` filled (REPLAY_FROM=... for another) and
+# writes its own file, data/replay/warehouse.duckdb (docs/replay.md).
+REPLAY_FROM ?= $(SAMPLE_WAREHOUSE_PATH)
+REPLAY_ARGS ?=
+replay: setup ## replay the latest session's minute bars at 60x with dbt micro-batches (after make demo; REPLAY_ARGS=--speed 120 ...)
+	$(PY) -m ingest replay --from-warehouse $(REPLAY_FROM) $(REPLAY_ARGS)
 
 bench: setup ## benchmarks at scales S, M, L side by side (long: L is 19.7 M bars); writes docs/benchmarks.md
 	$(PY) -m bench $(BENCH_ARGS)

@@ -266,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_brokerage_parsers(sub, loading)
+    from ingest.intraday.command import add_parser as add_replay_parser
+
+    add_replay_parser(sub, date_type=_date, ticker_list=_ticker_list)
 
     sub.add_parser(
         "check",
@@ -626,6 +629,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:
+        if args.command == "replay":  # two warehouses of its own: ingest/intraday/command.py
+            from ingest.intraday.command import run as run_session_replay
+
+            return run_session_replay(args)
         warehouse = resolve_warehouse(args.target, args.warehouse)
         if args.command == "with-lock":
             command = args.run[1:] if args.run[:1] == ["--"] else args.run

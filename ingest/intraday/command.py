@@ -1,0 +1,189 @@
+"""`python -m ingest replay`: its options and its handler."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest import audit
+from ingest.config import DATA_DIR, ConfigError, Warehouse, resolve_warehouse
+from ingest.warehouse import writer_lock
+
+if TYPE_CHECKING:
+    from ingest.intraday.feed import SessionFeed
+
+DEFAULT_REPLAY_WAREHOUSE = DATA_DIR / "replay" / "warehouse.duckdb"
+
+
+def _speed(text: str) -> float:
+    if text.strip().lower() == "max":
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a speed (a positive number, or max): {text!r}")
+    return value
+
+
+def _minutes(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of minutes >= 1: {text!r}")
+    return int(text)
+
+
+def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> None:
+    parser = sub.add_parser(
+        "replay",
+        help="replay one session's minute bars in arrival order, transforming in micro-batches",
+        description="Land one session's 1-minute bars into a replay warehouse minute by "
+        "minute, at a chosen speed, through the same dlt merge as a real load, and rebuild "
+        "the minute models with dbt every few landed minutes (one long-lived dbt process). "
+        "The replay warehouse starts as a copy of the source without that session; the "
+        "source is only read. Ends with latency percentiles and the backlog "
+        "(docs/operations.md, 'Intraday replay').",
+    )
+    parser.add_argument(
+        "--session",
+        type=date_type,
+        metavar="DATE",
+        help="the exchange-local day to replay (default: the latest day with minute bars in "
+        "the source)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=60.0,
+        metavar="X",
+        help="simulated minutes per real minute: 60 lands a market minute per second "
+        "(default: 60); max lands without waiting",
+    )
+    parser.add_argument(
+        "--batch-minutes",
+        type=_minutes,
+        default=5,
+        metavar="N",
+        help="run dbt once this many new minutes have landed (default: 5); a batch that "
+        "takes longer than N simulated minutes makes the next one larger",
+    )
+    parser.add_argument(
+        "--tickers", type=ticker_list, metavar="T1,T2", help="replay only these tickers"
+    )
+    parser.add_argument(
+        "--from-warehouse",
+        metavar="PATH",
+        help="the warehouse whose raw minutes are replayed, only read (default: "
+        "$WAREHOUSE_PATH or data/warehouse.duckdb)",
+    )
+    parser.add_argument(
+        "--replay-warehouse",
+        type=Path,
+        metavar="PATH",
+        default=Path(os.environ.get("REPLAY_WAREHOUSE_PATH") or DEFAULT_REPLAY_WAREHOUSE),
+        help="the file the replay writes, replaced at the start (default: "
+        "$REPLAY_WAREHOUSE_PATH or data/replay/warehouse.duckdb); never the source",
+    )
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument(
+        "--live", dest="live", action="store_true", default=None, help="the live panel"
+    )
+    view.add_argument(
+        "--plain",
+        dest="live",
+        action="store_false",
+        help="one line per batch (the default when stderr is not a terminal)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The whole replay; returns the exit code. Errors are raised as ConfigError (one line)."""
+    from ingest.intraday.feed import latest_session, prepare_replay_warehouse, read_session
+
+    source = resolve_warehouse(None, args.from_warehouse)
+    if source.path is None:
+        raise ConfigError("replay reads a local warehouse file, not the motherduck target")
+    target = args.replay_warehouse.expanduser().resolve()
+    work_dir = target.parent / f"{target.stem}_work"
+    session: date = args.session or latest_session(source.path)
+    feed = read_session(source.path, session, args.tickers)
+    print(
+        f"replay of {session} from {source.path} into {target}: {len(feed.tickers)} tickers, "
+        f"{len(feed.arrivals)} minutes, {feed.bar_count} bars, speed "
+        f"{'max' if math.isinf(args.speed) else f'{args.speed:g}x'}, dbt every "
+        f"{args.batch_minutes} minutes",
+        file=sys.stderr,
+    )
+    replay_warehouse = Warehouse(target=source.target, path=target)
+    with ExitStack() as held:
+        # The source is only read, but no writer may change it while it is copied; the
+        # replay warehouse is held for the whole run.
+        with writer_lock(source, "ingest replay (copying it)"):
+            held.enter_context(writer_lock(replay_warehouse, "ingest replay"))
+            deleted = prepare_replay_warehouse(source.path, target, feed)
+        return _replay(args, feed, replay_warehouse, work_dir, deleted)
+
+
+def _replay(
+    args: argparse.Namespace,
+    feed: SessionFeed,
+    warehouse: Warehouse,
+    work_dir: Path,
+    deleted: int,
+) -> int:
+    from ingest.intraday.replay import Lander, run_replay
+    from ingest.intraday.transform import MinuteModels, TransformError
+    from ingest.intraday.view import make_view
+
+    assert warehouse.path is not None
+    target = warehouse.path
+    shutil.rmtree(work_dir / "dlt", ignore_errors=True)  # dlt state of an earlier replay
+    os.environ["INGEST_PIPELINES_DIR"] = str(work_dir / "dlt")  # the audit row's dlt folder too
+    print(
+        f"copied the source and took out {deleted} minute rows from the session on; "
+        "building the minute models without them (parse, then a full refresh)",
+        file=sys.stderr,
+    )
+    report = audit.RunReport(
+        pipeline="intraday_replay", source="session_replay", tickers_requested=feed.tickers
+    )
+    try:
+        models = MinuteModels(target, work_dir)
+        baseline = models.run(full_refresh=True)
+        print(f"baseline built in {baseline:.1f} s; replaying", file=sys.stderr)
+        lander = Lander(warehouse, work_dir / "dlt")
+        view = make_view(args.live)
+        try:
+            stats = run_replay(
+                feed,
+                lander.land,
+                models.run,
+                speed=args.speed,
+                batch_minutes=args.batch_minutes,
+                on_progress=view,
+            )
+        finally:
+            view.close()
+    except TransformError as error:
+        report.error, report.load_failed = str(error), True
+        audit.write_run(warehouse, report)
+        raise ConfigError(f"{error} (the replay warehouse keeps what landed)") from error
+    report.tickers_with_data = set(feed.tickers)
+    report.rows_received = report.rows_written = stats.bars_landed
+    audit.write_run(warehouse, report)
+    for line in stats.summary_lines():
+        print(line, file=sys.stderr)
+    print(
+        f"the replayed session is in {target}; query it, or point the reports at it with "
+        f"WAREHOUSE_PATH={target}",
+        file=sys.stderr,
+    )
+    return audit.EXIT_OK

@@ -1,0 +1,204 @@
+"""`python -m ingest replay`: one session's minutes landed in arrival order and transformed
+in micro-batches give the same minute marts as the batch build; the clock, the batching and
+the latency figures are checked on a fake clock."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ingest.config import Warehouse
+from ingest.intraday.feed import Arrival, SessionFeed
+from ingest.intraday.replay import Lander, percentile, run_replay
+from tests.pipeline import REPO, dbt, ingest, warehouse_env
+
+OPEN = datetime(2025, 12, 31, 14, 30, tzinfo=UTC)
+
+
+def bars(minute: int, close: float = 10.0, tickers: tuple[str, ...] = ("AAA",)) -> pd.DataFrame:
+    ts = OPEN + timedelta(minutes=minute)
+    return pd.DataFrame(
+        {
+            "ticker": list(tickers),
+            "ts": [ts] * len(tickers),
+            "open": close,
+            "high": close,
+            "low": close,
+            "close": close,
+            "volume": 100,
+            "adjusted_as_of": date(2025, 12, 31),
+        }
+    )
+
+
+def feed(minutes: int) -> SessionFeed:
+    arrivals = [Arrival(at=OPEN + timedelta(minutes=m + 1), bars=bars(m)) for m in range(minutes)]
+    return SessionFeed(session=date(2025, 12, 31), arrivals=arrivals)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 21)]  # 1..20
+    assert percentile(values, 50) == 10.0
+    assert percentile(values, 95) == 19.0
+    assert percentile(values, 100) == 20.0
+    assert percentile([3.0], 95) == 3.0
+
+
+def test_at_infinite_speed_batches_are_batch_minutes_long() -> None:
+    landed: list[int] = []
+    stats = run_replay(
+        feed(12),
+        lambda chunk: landed.append(len(chunk)) or sum(len(a.bars) for a in chunk),
+        lambda: 0.0,
+        speed=math.inf,
+        batch_minutes=5,
+    )
+    assert landed == [5, 5, 2]
+    assert [b.minutes for b in stats.batches] == [5, 5, 2]
+    assert stats.minutes_landed == 12 and stats.bars_landed == 12
+    assert len(stats.latencies) == 12
+
+
+def test_a_slow_batch_makes_the_next_one_larger_and_latency_is_measured() -> None:
+    # 60x: a minute a second. Landing takes 0.5 s, dbt 8 s: after the first batch of 5
+    # minutes, 8 more minutes are due, landed together, and the backlog stays bounded.
+    clock = FakeClock()
+
+    def land(chunk: list[Arrival]) -> int:
+        clock.now += 0.5
+        return len(chunk)
+
+    def transform() -> float:
+        clock.now += 8.0
+        return 8.0
+
+    stats = run_replay(
+        feed(60),
+        land,
+        transform,
+        speed=60,
+        batch_minutes=5,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    sizes = [b.minutes for b in stats.batches]
+    assert sizes[0] == 5 and max(sizes) >= 8, sizes
+    assert sum(sizes) == 60
+    # The first batch's minutes landed one by one at 0, 1, ... 4 s (plus landing), all
+    # queryable when its dbt run ended: the first minute waited longest.
+    assert max(stats.latencies) == pytest.approx(12.0, abs=1.0)
+    assert min(stats.latencies) == pytest.approx(8.0, abs=0.01)
+    first, middle, last = stats.backlog_by_third()
+    assert last <= max(first, middle, 1), stats.backlog_by_third()
+    assert "kept up" in stats.summary_lines()[-1]
+
+
+def test_a_restated_bar_replaces_the_earlier_one_through_the_merge(tmp_path) -> None:
+    path = tmp_path / "replay.duckdb"
+    lander = Lander(Warehouse(target="ci", path=path), tmp_path / "dlt")
+    lander.land([Arrival(at=OPEN, bars=bars(0, close=10.0, tickers=("AAA", "BBB")))])
+    lander.land([Arrival(at=OPEN, bars=bars(0, close=11.0, tickers=("AAA",)))])
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select ticker, close from raw_yfinance.bars_1m order by ticker"
+        ).fetchall()
+    assert rows == [("AAA", 11.0), ("BBB", 10.0)]
+
+
+def replay_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", "replay", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--speed", "0"], "not a speed"),
+        (["--batch-minutes", "0"], "not a whole number of minutes"),
+        (["--session", "2025-13-01"], "not a date"),
+    ],
+)
+def test_bad_options_are_one_line_usage_errors(args: list[str], message: str) -> None:
+    result = replay_cli(*args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_source_is_one_line(tmp_path) -> None:
+    result = replay_cli("--from-warehouse", str(tmp_path / "none.duckdb"))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+MINUTE_MARTS = {
+    "marts.fct_bars_1m": "session_date",
+    "marts.fct_bars_5m": "session_date",
+    "marts.fct_bars_15m": "session_date",
+    "marts.fct_bars_60m": "session_date",
+    "marts.fct_intraday_features": "session_date",
+    "marts.fct_quarantined_bars": "trade_date",
+}
+
+
+def session_rows(path: str, table: str, column: str, day: str) -> list[tuple]:
+    with duckdb.connect(path, read_only=True) as con:
+        columns = [r[0] for r in con.execute(f"describe {table}").fetchall() if r[0] != "load_id"]
+        return con.execute(
+            f"select {', '.join(columns)} from {table} where {column} = ? order by all", [day]
+        ).fetchall()
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+@pytest.mark.e2e
+def test_micro_batches_give_the_batch_result_row_for_row(tmp_path) -> None:
+    env = warehouse_env(tmp_path / "source")
+    ingest(env, "sample", "--as-of", "2025-12-31", "--tickers", "SPY,JPM,MSFT",
+           "--daily-years", "1", "--minute-sessions", "3")  # fmt: skip
+    dbt(env, "seed")
+    dbt(env, "run")  # the batch: every model, the session included
+    replayed = tmp_path / "replay" / "warehouse.duckdb"
+    replay = ["replay", "--speed", "max", "--batch-minutes", "100", "--plain"]
+    output = ingest(env, *replay, "--replay-warehouse", str(replayed))
+    assert "replay of 2025-12-31" in output and "391/391 minutes" in output, output
+    assert "landing -> queryable: p50" in output
+    for table, column in MINUTE_MARTS.items():
+        batch = session_rows(env["WAREHOUSE_PATH"], table, column, "2025-12-31")
+        micro = session_rows(str(replayed), table, column, "2025-12-31")
+        assert batch, f"{table} has no rows for the session"
+        assert len(batch) == len(micro), f"{table}: {len(batch)} rows, replay {len(micro)}"
+        for x, y in zip(batch, micro, strict=True):
+            assert all(same(a, b) for a, b in zip(x, y, strict=True)), f"{table}: {x} != {y}"
+    # The source was only read: its session is still whole.
+    with duckdb.connect(env["WAREHOUSE_PATH"], read_only=True) as con:
+        (rows,) = con.execute(
+            "select count(*) from raw_yfinance.bars_1m where ts >= '2025-12-31 14:30+00'"
+        ).fetchone()
+    assert rows == 1169

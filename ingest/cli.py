@@ -266,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _add_brokerage_parsers(sub, loading)
+    _add_retire_parser(sub, common)
     from ingest.intraday.command import add_parser as add_replay_parser
 
     add_replay_parser(sub, date_type=_date, ticker_list=_ticker_list)
@@ -371,6 +372,41 @@ def _add_brokerage_parsers(
         "(exit 3), the next run goes on (default: 10000, or max_pages). A next_cursor the API "
         "sent before also stops paging (exit 3)",
     )
+
+
+def _add_retire_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    retire = sub.add_parser(
+        "brokerage-retire",
+        parents=[common],
+        help="remove or supersede brokerage transactions already loaded (audited)",
+        description="Retire transactions: their rows stay in raw_brokerage.transactions with "
+        "their lineage and gain retired_at and retired_reason (this command, its run id and "
+        "your reason); staging leaves them out, so the next dbt build forgets them. The run "
+        "has its audit row in raw_ingest.runs. An unknown or already retired id changes "
+        "nothing (exit 1). A later export that holds the id again brings it back. "
+        "(A re-sent export file retires the rows it no longer holds by itself.)",
+    )
+    retire.add_argument(
+        "transaction_ids", nargs="+", metavar="TRANSACTION_ID", help="transactions to retire"
+    )
+    retire.add_argument(
+        "--reason", required=True, metavar="TEXT", help="why, kept in retired_reason"
+    )
+    retire.add_argument(
+        "--superseded-by",
+        metavar="TRANSACTION_ID",
+        help="the live transaction that replaces them (e.g. the broker re-booked a trade "
+        "under a new id); without it they are simply removed",
+    )
+
+
+def run_brokerage_retire(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from ingest.brokerage.corrections import retire
+
+    reason = " ".join(args.reason.split())
+    if not reason:
+        raise ConfigError("--reason must say why")
+    return [retire(warehouse, args.transaction_ids, reason, args.superseded_by)]
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -641,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_ready(warehouse, must_exist=True)
             exec_with_lock(warehouse, command)
         pipelines_dir()  # refused before any work when dlt could not use it
-        must_exist = args.command in ("check", "export-parquet")
+        must_exist = args.command in ("check", "export-parquet", "brokerage-retire")
         if must_exist:
             check_ready(warehouse, must_exist=True)
         # The lock is held from here to the end of the run, across every connection.
@@ -651,6 +687,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check(warehouse)
             if args.command == "export-parquet":
                 return run_export_parquet(args, warehouse)
+            if args.command == "brokerage-retire":  # corrects what is there: no kind of its own
+                reports = run_brokerage_retire(args, warehouse)
+                for report in reports:
+                    print(report.summary(), file=sys.stderr)
+                return _worst_exit(reports)
             runner = {
                 "sample": run_sample,
                 "yfinance": run_yfinance,

@@ -39,6 +39,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         ["brokerage-api"],
         ["export-parquet"],
         ["with-lock"],
+        ["brokerage-retire"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

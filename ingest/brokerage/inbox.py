@@ -4,6 +4,11 @@ Each file is loaded once: its fingerprint (path and sha256) is kept in the resou
 dlt state, so a re-run skips it and a changed file is read again. The state is saved
 with the load, so a run that fails before loading leaves the files to be read again.
 
+A re-sent export replaces the file's rows: a transaction that an earlier version of the
+same file (same path in the inbox) held and the new version does not is retired (kept in
+raw with `retired_at` and `retired_reason` naming the file and the run; staging leaves it
+out), unless another file of the same run delivers it.
+
 A malformed file (wrong header, not UTF-8, truncated, broken quoting) is rejected whole
 and recorded in the run's report with the reason; the other files load. A rejected file
 is not remembered: every run reports it until it is fixed (then it is a changed file)
@@ -16,8 +21,10 @@ import csv
 import hashlib
 import io
 import logging
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,7 @@ from ingest.brokerage.formats.common import LayoutError
 from ingest.brokerage.records import (
     COLUMNS,
     KEYS,
+    RAW_SCHEMAS,
     Delivered,
     keep_last_version,
     parse_record,
@@ -136,6 +144,7 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
     key = KEYS[kind]
     delivered: list[Delivered] = []
     mappings: list[formats.Mapping] = []
+    resent: list[str] = []  # files loaded before in another version: their rows are replaced
     if kind == "transactions":  # broker layouts plug in here: formats/ says which a file is
         mappings, broken = formats.find_mappings(inbox)
         for name, reason in broken.items():  # its CSVs are then an unknown layout
@@ -162,6 +171,7 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
                 log.info("%s: loaded before, unchanged: skipped", export.name)
                 continue
         report.tickers_requested.append(export.name)
+        previously_loaded = state_key in loaded
         try:
             parsed = (
                 detected.read()
@@ -186,6 +196,8 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
             export.name, len(rows), 0, min(instants, default=None), max(instants, default=None)
         )
         loaded[state_key] = fingerprint
+        if previously_loaded and kind == "transactions":
+            resent.append(export.name)
         log.info(
             "%s: %d %s rows (%s)",
             export.name,
@@ -195,8 +207,54 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
         )
     result = keep_last_version(kind, delivered)
     report.duplicates_removed += result.duplicates_removed
-    if result.rows:
-        yield raw_table(kind, result.rows)
+    retired = retire_missing_rows(resent, {row[key] for row in result.rows}, report)
+    if result.rows or retired:
+        yield raw_table(kind, result.rows + retired)
+
+
+def live_rows(where: str, *args: Any, pipeline: Any = None) -> list[dict[str, Any]]:
+    """Live (not retired) raw transactions matching `where` (a condition with %s
+    parameters), read from the destination of `pipeline` (default: the one being run);
+    [] before the table exists."""
+    pipeline = pipeline or dlt.current.pipeline()
+    with pipeline.sql_client() as client:
+        with client.execute_query(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = 'transactions'",
+            pipeline.dataset_name,
+        ) as cursor:
+            columns = {name for (name,) in cursor.fetchall()}
+        if not columns:
+            return []
+        live = "retired_at is null" if "retired_at" in columns else "true"
+        table = client.make_qualified_table_name("transactions")
+        wanted = [f.name for f in RAW_SCHEMAS["transactions"] if f.name in columns]
+        with client.execute_query(
+            f"select {', '.join(wanted)} from {table} where {live} and ({where})", *args
+        ) as cursor:
+            return [dict(zip(wanted, values, strict=True)) for values in cursor.fetchall()]
+
+
+def retire_missing_rows(resent: list[str], delivered: set[str], report: RunReport) -> list[dict]:
+    """Rows of the earlier versions of `resent` files that their new versions (and every
+    other file of this run) no longer hold, marked retired with the file and the run."""
+    retired = []
+    now = datetime.now(UTC)
+    for name in resent:
+        missing = [
+            r for r in live_rows("source_file = %s", name) if r["transaction_id"] not in delivered
+        ]
+        for row in missing:
+            row["retired_at"] = now
+            row["retired_reason"] = (
+                f"missing from {name} as re-sent (run {report.run_id}): the broker's corrected "
+                "export no longer holds it"
+            )
+        if missing:
+            ids = ", ".join(sorted(r["transaction_id"] for r in missing))
+            print(f"{name}: re-sent without {ids}: retired", file=sys.stderr)
+        retired += missing
+    return retired
 
 
 @dlt.source(name="brokerage", max_table_nesting=0)

@@ -11,6 +11,9 @@ Columns beyond the contract (the contract in docs/architecture.md is a subset):
 - `conflicting_versions` (transactions): how many *other*, different versions of the same
   transaction_id the same export (one file, or one API run) contained; the last one is
   kept, and anything above 0 means the broker contradicted itself.
+- `retired_at`, `retired_reason` (transactions): set when the row was withdrawn: missing from
+  a re-sent version of its export file, or removed or superseded by `brokerage-retire`. The
+  row stays in raw with its lineage; staging leaves it out. Null for a live row.
 """
 
 from __future__ import annotations
@@ -55,10 +58,26 @@ LINEAGE_FIELDS = [
     pa.field("source_line", pa.int64()),
     pa.field("unparsed_values", pa.string()),
 ]
-LINEAGE_NAMES = {"source_file", "source_line", "unparsed_values", "conflicting_versions"}
+RETIREMENT_FIELDS = [
+    pa.field("retired_at", pa.timestamp("us", tz="UTC")),
+    pa.field("retired_reason", pa.string()),
+]
+LINEAGE_NAMES = {
+    "source_file",
+    "source_line",
+    "unparsed_values",
+    "conflicting_versions",
+    "retired_at",
+    "retired_reason",
+}
 RAW_ACCOUNTS_SCHEMA = pa.schema([*ACCOUNTS_SCHEMA, *LINEAGE_FIELDS])
 RAW_TRANSACTIONS_SCHEMA = pa.schema(
-    [*TRANSACTIONS_SCHEMA, *LINEAGE_FIELDS, pa.field("conflicting_versions", pa.int64())]
+    [
+        *TRANSACTIONS_SCHEMA,
+        *LINEAGE_FIELDS,
+        pa.field("conflicting_versions", pa.int64()),
+        *RETIREMENT_FIELDS,
+    ]
 )
 
 ACCOUNT_COLUMNS = tuple(ACCOUNTS_SCHEMA.names)

@@ -1,5 +1,8 @@
+-- Retired rows (missing from a re-sent export, or retired by `ingest brokerage-retire`) stay
+-- in raw with their lineage and reason; the warehouse reads only the live ones.
 with source as (
     select * from {{ source('brokerage', 'transactions') }}
+    where retired_at is null
 ),
 
 renamed as (

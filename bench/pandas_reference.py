@@ -347,9 +347,11 @@ KEYS = {
 }
 
 
-def agreement(warehouse: str, output: str) -> dict[str, dict[str, Any]]:
-    """Per output: rows here and in the mart, and the largest relative difference of each
-    numeric column both have (nulls must match too)."""
+def agreement(
+    warehouse: str, output: str, tables: tuple[str, ...] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per output (`tables`, default all): rows here and in the mart, and the largest relative
+    difference of each numeric column both have (nulls must match too)."""
     result: dict[str, dict[str, Any]] = {}
     with duckdb.connect(output) as con:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
@@ -361,7 +363,7 @@ def agreement(warehouse: str, output: str) -> dict[str, dict[str, Any]]:
             ).fetchall()
         }
         for table, key in KEYS.items():
-            if table not in marts:  # not built (a narrower dbt selection)
+            if table not in marts or (tables is not None and table not in tables):
                 continue
             ours = {r[0]: r[1] for r in con.execute(f"describe {table}").fetchall()}
             theirs = {

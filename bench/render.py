@@ -23,6 +23,7 @@ GOAL_MEASURES = (
     "full dbt build, models only",
     "full dbt build with tests",
     "full build vs pandas",
+    "minute models vs floor and polars",
     "incremental day, models only: larger vs smaller history",
     "incremental day, dbt build: larger vs smaller history",
     "incremental day vs full build, models only",
@@ -33,7 +34,7 @@ GOAL_MEASURES = (
 )
 
 # Measures read off another measure's run (bare_build's), not runs of their own.
-DERIVED = ("bare_models", "bare_pandas_scope")
+DERIVED = ("bare_models", "bare_pandas_scope", "bare_minute_scope")
 
 MEASURE_NAMES = {
     "generate": "sample generation (frames, pickled)",
@@ -48,6 +49,9 @@ MEASURE_NAMES = {
     "bare_build": "bare SQL, models and data tests",
     "bare_pandas_scope": "bare SQL, the models pandas also computes (part of bare_build)",
     "pandas": "pandas, daily features and minute marts",
+    "bare_minute_scope": "bare SQL, the nodes the minute outputs need (part of bare_build)",
+    "polars": "polars lazy, minute outputs (fct_bars_1m, fct_intraday_features, fct_bars_5m)",
+    "minute_floor": "floor: raw minutes scanned, sorted once, written at the features' width",
     "dbt_models_incremental": "dbt build (incremental new day), models only",
     "dbt_build_incremental": "dbt build (incremental new day), with tests",
     "report_queries": "report source queries (all, process)",
@@ -189,6 +193,34 @@ def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
                 f"pandas / same SQL bare = {_fmt_ratio(pure)}",
                 "SQL >= 5x faster",
                 _met(median, lambda r: r >= 5.0) if scale in ("M", "L") else _goal_at(("M", "L")),
+            )
+        )
+
+    for scale in scales:
+        m = measures[scale]
+        sql = m.get("bare_minute_scope", [])
+        to_floor = _paired(sql, m.get("minute_floor", []), lambda q, f: q / f)
+        polars_over_sql = _paired(m.get("polars", []), sql, lambda p, q: p / q)
+        floor_median = statistics.median(to_floor) if to_floor else None
+        polars_median = statistics.median(polars_over_sql) if polars_over_sql else None
+        if scale not in ("M", "L"):
+            met = _goal_at(("M", "L"))
+        elif floor_median is None or polars_median is None:
+            met = "n/a"
+        else:
+            met = "yes" if floor_median <= 1.5 and polars_median >= 1.5 else "**no**"
+        rows.append(
+            GoalRow(
+                f"minute models vs floor and polars ({scale})",
+                "the minute outputs' SQL, bare: " + _fmt_seconds(summarize(_seconds(sql))),
+                "floor: "
+                + _fmt_seconds(summarize(_seconds(m.get("minute_floor", []))))
+                + "; polars lazy, same outputs: "
+                + _fmt_seconds(summarize(_seconds(m.get("polars", [])))),
+                f"SQL / floor = {_fmt_ratio(to_floor)}; "
+                f"polars / SQL = {_fmt_ratio(polars_over_sql)}",
+                "SQL <= 1.5x the floor and >= 1.5x faster than polars",
+                met,
             )
         )
 

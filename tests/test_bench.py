@@ -57,7 +57,8 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
     results = json.loads((tmp_path / "work" / "results.json").read_text())
     measures = results["scales"]["S"]["measures"]
     for name in ("ingest_dlt", "ingest_bare", "dbt_models_full", "dbt_build_full", "bare_build",
-                 "pandas", "dbt_models_incremental", "dbt_build_incremental"):  # fmt: skip
+                 "pandas", "polars", "minute_floor", "dbt_models_incremental",
+                 "dbt_build_incremental"):  # fmt: skip
         assert len(measures[name]) == 1, name
         assert measures[name][0]["seconds"] > 0 and measures[name][0]["peak_rss_mib"] > 0
     agreement = measures["pandas"][0]["detail"]["agreement"]["fct_price_features_daily"]

@@ -1,15 +1,24 @@
 """Portfolio marts on the dirty sample: an independent plain-Python FIFO agrees with the
 positions and realized P&L to the cent, NAV and cash reconcile every day, and every dirty
-row of the sample is rejected or flagged with its reason."""
+row of the sample is rejected or flagged with its reason.
+
+Beside the sample, the build holds a few hundred random and extreme broker rows (seeded:
+`extreme_rows`): the build stays green, each row is accepted or rejected for its real cause,
+and the reconciliations above hold for them too. It is built in Tokyo time, and the portfolio
+models are built again in New York time: every text they write must be the same."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import random
+import shutil
 import subprocess
 import sys
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -32,7 +41,7 @@ REJECTED_AS = {
     "unknown_ticker": "unknown_ticker",
     "currency_mismatch": "currency_mismatch",
     "oversell": "oversell",
-    "unparseable_timestamp": "missing_timestamp",  # the loader keeps it as a null executed_at
+    "unparseable_timestamp": "unparseable_timestamp",  # not merely missing: the cell was there
     "unknown_account": "unknown_account",
     "non_positive_price": "non_positive_price",
     "invalid_amount": "invalid_amount",
@@ -52,12 +61,103 @@ NOT_VISIBLE_TO_DBT = {"conflicting_duplicate": "duplicate_id"}
 
 pytestmark = pytest.mark.e2e
 
+PORTFOLIO_MODELS = ["path:models/intermediate/portfolio", "path:models/marts/portfolio"]
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    """The full sample (defects on) loaded and the portfolio marts built with their parents."""
-    tmp = tmp_path_factory.mktemp("portfolio")
-    env = os.environ | {
+
+# -- random and extreme broker rows ---------------------------------------------------------
+
+EXTREME_ACCOUNT = "PROP-1"  # opened 2024-01-02 14:30 UTC (the inbox's accounts.csv)
+QUANTITY_TEXTS = ["0", "-5", "0.0000001", "0.000001", "1", "1000000000", "1000000000.000001",
+                  "999999999999", "999999999999.999999", "1e12", "1e400", "NaN", "2,000.00",
+                  "abc", "-0", "1E3", ""]  # fmt: skip
+PRICE_TEXTS = ["0", "-1", "0.000001", "10000000", "10000000.000001", "999999999999", "1e13",
+               "$12", "inf", ""]  # fmt: skip
+MONEY_TEXTS = ["0", "-0.0001", "1000000000000", "-1000000000000", "-1000000000000.0001",
+               "99999999999999.9999", "100000000000000", "1e9", "-1e9", "1,000", "",
+               "  "]  # fmt: skip
+INSTANT_TEXTS = ["0001-01-01T00:00:00Z", "1999-12-31T12:00:00Z", "2000-01-03T14:29:59Z",
+                 "2024-01-02T14:29:59Z", "9999-12-31T23:59:59Z", "2026-11-27 10:31:22",
+                 "2024-02-30T15:00:00Z", "2025-06-02T15:00:00+14:00", "yesterday", ""]  # fmt: skip
+ACTIONS = ["buy", "sell", "dividend", "deposit", "withdrawal", "fee", "split", "BUY", "transfer",
+           ""]  # fmt: skip
+TICKERS = ["SPY", "AAPL", "NVDA", "KO", "", "ZZZZ"]
+
+
+# The rows of issue 19 that once failed the build, and the reason each must get.
+ISSUE_ROWS = [
+    {"transaction_id": "ISSUE-huge", "account_id": EXTREME_ACCOUNT,
+     "executed_at": "2025-06-02T15:00:00Z", "ticker": "AAPL", "action": "buy",
+     "quantity": "999999999999", "price": "150", "fees": "0", "amount": "-1000", "currency": "USD"},
+    {"transaction_id": "ISSUE-year1", "account_id": EXTREME_ACCOUNT,
+     "executed_at": "0001-01-01T00:00:00Z", "ticker": "AAPL", "action": "buy",
+     "quantity": "1", "price": "150", "fees": "0", "amount": "-150", "currency": "USD"},
+    {"transaction_id": "ISSUE-unparsed", "account_id": EXTREME_ACCOUNT,
+     "executed_at": "2025-06-02T15:00:00Z", "ticker": "AAPL", "action": "buy",
+     "quantity": "2,000.00", "price": "150", "fees": "0", "amount": "-300000", "currency": "USD"},
+]  # fmt: skip
+ISSUE_REASONS = {
+    "ISSUE-huge": "implausible_quantity",
+    "ISSUE-year1": "before_calendar",
+    "ISSUE-unparsed": "unparseable_quantity",
+}
+# What an accepted row can be at most (int_transactions_validated's limits).
+MAX_QUANTITY, MAX_PRICE, MAX_AMOUNT, MAX_FEES = 10**9, 10**7, 10**12, 10**9
+
+
+def extreme_rows(seed: int = 19, count: int = 300) -> list[dict[str, str]]:
+    """Broker rows in the project's CSV layout: each cell a random ordinary value or, one time
+    in three, an extreme text (unparseable, past a type's bounds, at a limit, a date no session
+    holds). Buys and sells carry a consistent amount half the time, so many extreme rows get
+    as far as the magnitude rules and some are accepted."""
+    rng = random.Random(seed)
+
+    def pick(extremes: list[str], ordinary: str) -> str:
+        return rng.choice(extremes) if rng.random() < 1 / 3 else ordinary
+
+    rows_ = []
+    for n in range(count):
+        action = rng.choice(ACTIONS)
+        quantity = Decimal(rng.choice([1, 5, 20, 100, 10 ** rng.randint(3, 9)]))
+        price = Decimal(rng.randint(1, 10 ** rng.randint(2, 7))) / 100
+        fees = Decimal(rng.choice([0, 1, 5]))
+        amount = {
+            "buy": -(quantity * price + fees),
+            "sell": quantity * price - fees,
+            "dividend": quantity * price,
+            "deposit": Decimal(10 ** rng.randint(2, 11)),
+        }.get(action, Decimal(-(10 ** rng.randint(1, 6))))
+        day = datetime(2024, 1, 2) + (datetime(2026, 11, 20) - datetime(2024, 1, 2)) * rng.random()
+        rows_.append({
+            "transaction_id": f"PROP-{n:04d}",
+            "account_id": EXTREME_ACCOUNT if rng.random() < 0.9 else "PROP-UNKNOWN",
+            "executed_at": pick(INSTANT_TEXTS, day.strftime("%Y-%m-%dT15:%M:%SZ")),
+            "ticker": rng.choice(TICKERS) if action not in ("deposit", "withdrawal", "fee") else "",
+            "action": action,
+            "quantity": pick(QUANTITY_TEXTS, str(quantity)),
+            "price": pick(PRICE_TEXTS, str(price)),
+            "fees": pick(MONEY_TEXTS, str(fees)),
+            "amount": pick(MONEY_TEXTS, str(amount)),
+            "currency": "USD",
+        })  # fmt: skip
+    return rows_
+
+
+def write_extreme_inbox(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "accounts.csv").write_text(
+        "account_id,account_name,base_currency,opened_at\n"
+        f"{EXTREME_ACCOUNT},Random and extreme rows,USD,2024-01-02T14:30:00Z\n"
+    )
+    with (folder / "extreme.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(ISSUE_ROWS[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([*ISSUE_ROWS, *extreme_rows()])
+    return folder
+
+
+def portfolio_env(tmp: Path, zone: str) -> dict[str, str]:
+    return os.environ | {
+        "TZ": zone,
         "WAREHOUSE_PATH": str(tmp / "warehouse.duckdb"),
         "INGEST_PIPELINES_DIR": str(tmp / "dlt"),
         "WAREHOUSE_TARGET": "ci",
@@ -67,8 +167,22 @@ def warehouse(tmp_path_factory) -> Path:
         "DBT_LOG_PATH": str(tmp / "dbt_logs"),
         "DO_NOT_TRACK": "1",
     }
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    """The full sample (defects on) and the extreme rows loaded, and the portfolio marts
+    built with their parents, in Tokyo time."""
+    tmp = tmp_path_factory.mktemp("portfolio")
+    env = portfolio_env(tmp, "Asia/Tokyo")
     ingest = [sys.executable, "-m", "ingest", "sample", "--as-of", AS_OF]
     loaded = subprocess.run(ingest, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    # Broker rows beside the sample's, on purpose: hence --mix-sample-and-real.
+    inbox = write_extreme_inbox(tmp / "extreme_inbox")
+    extreme = [sys.executable, "-m", "ingest", "brokerage-csv", "--inbox", str(inbox),
+               "--mix-sample-and-real"]  # fmt: skip
+    loaded = subprocess.run(extreme, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     build = subprocess.run(
         [str(DBT), "build", "--target", "ci", "--select", "+path:models/marts/portfolio",
@@ -319,7 +433,7 @@ def test_every_dirty_row_of_the_sample_is_rejected_or_flagged_with_its_reason(wa
         elif defect not in NOT_VISIBLE_TO_DBT:  # a defect unknown here still needs a reason
             assert tid in rejected or flagged[tid], tid
     # Only the dirty rows are rejected: the generator's good rows all pass every rule.
-    assert {tid for tid in rejected if not tid.startswith("BAD-")} == set()
+    assert {tid for tid in rejected if not tid.startswith(("BAD-", "PROP-", "ISSUE-"))} == set()
 
 
 def test_every_reason_the_sample_produces_is_found(warehouse) -> None:
@@ -356,3 +470,106 @@ def test_future_rows_are_judged_against_the_market_data_not_the_wall_clock(wareh
     """)  # fmt: skip
     assert isinstance(executed_at, datetime)
     assert executed_at.date() > last_session
+
+
+# -- random and extreme rows --------------------------------------------------------------
+
+
+def test_the_rows_that_once_failed_the_build_are_rejected_for_their_cause(warehouse) -> None:
+    found = dict(rows(warehouse, "select transaction_id, reject_reason "
+                                 "from marts.fct_quarantined_transactions "
+                                 "where transaction_id like 'ISSUE-%'"))  # fmt: skip
+    assert found == ISSUE_REASONS
+
+
+def test_random_and_extreme_rows_are_each_accepted_or_rejected_for_their_cause(warehouse) -> None:
+    """Property: whatever the cells, the build is green (the fixture), every row is accepted
+    or rejected once, an unreadable cell is the reason (unless the action or id already is),
+    and an accepted row holds nothing beyond the limits."""
+    raw = rows(warehouse, """
+        select transaction_id, unparsed_values from raw_brokerage.transactions
+        where transaction_id like 'PROP-%'
+    """)  # fmt: skip
+    assert len(raw) == len(extreme_rows())
+    rejected = dict(rows(warehouse, "select transaction_id, reject_reason "
+                                    "from marts.fct_quarantined_transactions "
+                                    "where transaction_id like 'PROP-%'"))  # fmt: skip
+    accepted = rows(warehouse, """
+        select transaction_id, quantity, price, fees, cash_amount, executed_at
+        from marts.fct_transactions where transaction_id like 'PROP-%'
+    """)  # fmt: skip
+    assert len(rejected) + len(accepted) == len(raw)
+    assert not set(rejected) & {tid for tid, *_ in accepted}
+    order = ["executed_at", "quantity", "price", "fees", "amount"]
+    names = {"executed_at": "timestamp"}
+    for tid, unparsed in raw:
+        reason = rejected.get(tid)
+        if unparsed:
+            first = min((c for c in json.loads(unparsed) if c in order), key=order.index)
+            expected = f"unparseable_{names.get(first, first)}"
+            assert reason in (expected, "unknown_action"), (tid, unparsed, reason)
+        else:
+            assert reason is None or not reason.startswith("unparseable_"), (tid, reason)
+    calendar_open = datetime(2000, 1, 3, 14, 30, tzinfo=UTC)
+    opened = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+    for tid, quantity, price, fees, cash, executed_at in accepted:
+        assert abs(quantity or 0) <= MAX_QUANTITY and abs(price or 0) <= MAX_PRICE, tid
+        assert abs(cash) <= MAX_AMOUNT and abs(fees) <= MAX_FEES, tid
+        assert executed_at >= max(calendar_open, opened), tid
+    (held,), = rows(warehouse, "select coalesce(max(abs(quantity)), 0) "
+                               "from marts.fct_positions_daily "
+                               "where account_id = 'PROP-1'")  # fmt: skip
+    assert held <= MAX_QUANTITY * 10  # NVDA's 10:1 split: a holding of latest units at most
+    # The generator reaches the rules it is meant to exercise, and some rows pass them all.
+    assert {"unparseable_timestamp", "unparseable_quantity", "unparseable_price",
+            "unparseable_fees", "unparseable_amount", "before_calendar", "before_account_opened",
+            "implausible_quantity", "implausible_price", "implausible_amount",
+            "unknown_account"} <= set(rejected.values())  # fmt: skip
+    assert len(accepted) >= 10
+
+
+# -- time zones ---------------------------------------------------------------------------
+
+
+def portfolio_tables(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every portfolio model's rows as text (doubles rounded to 9 places), read in UTC."""
+    tables = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for schema, table in con.execute("""
+            select table_schema, table_name from information_schema.tables
+            where (table_schema, table_name) in (
+                select schema_name, table_name from duckdb_tables()
+            ) and (table_name like '%transaction%' or table_name like '%portfolio%'
+                   or table_name like '%position%' or table_name like '%lots%'
+                   or table_name like '%account_cash%' or table_name = 'int_splits_located')
+            order by all
+        """).fetchall():  # fmt: skip
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            texts = [
+                f'round("{name}", 9)' if kind == "DOUBLE" else f'cast("{name}" as varchar)'
+                for name, kind in columns
+            ]
+            query = f'select {", ".join(texts)} from "{schema}"."{table}" order by all'
+            tables[f"{schema}.{table}"] = con.execute(query).fetchall()
+    return tables
+
+
+def test_the_portfolio_models_write_the_same_in_every_time_zone(warehouse, tmp_path) -> None:
+    """Built in Tokyo time (the fixture), then the portfolio models again in New York time on
+    a copy: every row of every portfolio model is the same, anomaly details included."""
+    shutil.copy(warehouse, tmp_path / "warehouse.duckdb")
+    env = portfolio_env(tmp_path, "America/New_York")
+    built = subprocess.run(
+        [str(DBT), "run", "--target", "ci", "--select", *PORTFOLIO_MODELS],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-3000:]
+    tokyo, new_york = portfolio_tables(warehouse), portfolio_tables(tmp_path / "warehouse.duckdb")
+    assert "marts.fct_transaction_anomalies" in tokyo and len(tokyo) >= 9
+    for table, content in tokyo.items():
+        assert content == new_york[table], table

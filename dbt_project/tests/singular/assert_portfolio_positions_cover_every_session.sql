@@ -1,6 +1,7 @@
 -- Positions have one row per session from the session of the account's first buy of the
--- ticker through the latest session of market data, zero-quantity days included: no gap,
--- nothing before, nothing after. Returns the account-tickers whose rows disagree.
+-- ticker (or first dividend on it, whichever is earlier) through the latest session of
+-- market data, zero-quantity days included: no gap, nothing before, nothing after. Returns
+-- the account-tickers whose rows disagree.
 with positions as (
     select * from {{ ref('fct_positions_daily') }}
 ),
@@ -25,7 +26,7 @@ expected_spans as (
         min(transactions.session_date) as first_session_date,
         (select max(prices.trade_date) from prices) as last_session_date
     from transactions
-    where transactions.action = 'buy'
+    where transactions.action in ('buy', 'dividend')
     group by transactions.account_id, transactions.ticker
 ),
 

@@ -2,6 +2,10 @@
 -- used (null = accepted). Nothing is dropped: fct_transactions takes the accepted rows,
 -- fct_quarantined_transactions the rest. A row gets the first rule it breaks, in the order
 -- of the case expression below; the oversell rule runs last, on the rows that pass the others.
+--
+-- No accepted row may make a model fail: the limits below keep every accepted value, and
+-- the sums the marts make of a hundred such values, inside the marts' decimal types
+-- (quantities decimal(18, 6): under 10^12; money decimal(18, 4): under 10^14).
 with recursive transactions as (
     select * from {{ ref('stg_brokerage__transactions') }}
 ),
@@ -21,6 +25,25 @@ sessions as (
 
 prices as (
     select * from {{ ref('fct_prices_daily') }}
+),
+
+-- What no single transaction of a private account can be: a billion shares, a price of ten
+-- million per share, a trillion in one amount, a billion in fees. Far beyond any real row
+-- (Berkshire A trades under a million a share), far below what the marts' types hold.
+limits as (
+    select
+        cast(1e9 as decimal(38, 6)) as max_quantity,
+        cast(1e7 as decimal(38, 6)) as max_price,
+        cast(1e12 as decimal(38, 4)) as max_amount,
+        cast(1e9 as decimal(38, 4)) as max_fees,
+        cast(1e9 as decimal(38, 6)) as max_holding_latest_units
+),
+
+-- The first session of the calendar: a row executed before its open cannot be located in a
+-- session (no market, no calendar: a year-1 date is a broken cell, not a trade).
+calendar_start as (
+    select min(sessions.open_at) as calendar_open_at
+    from sessions
 ),
 
 -- The warehouse's as-of: the open of the first session the market data does not cover yet.
@@ -58,6 +81,9 @@ located as (
     select
         sessioned.*,
         accounts.base_currency,
+        accounts.opened_at as account_opened_at,
+        calendar_start.calendar_open_at,
+        limits.*,
         tickers.currency as ticker_currency,
         accounts.account_id is not null as is_known_account,
         tickers.ticker is not null as is_known_ticker,
@@ -66,6 +92,8 @@ located as (
         market_horizon.uncovered_from as market_uncovered_from
     from sessioned
     cross join market_horizon
+    cross join calendar_start
+    cross join limits
     left join accounts
         on sessioned.account_id = accounts.account_id
     left join tickers
@@ -82,12 +110,21 @@ row_checked as (
                 action is null
                 or action not in ('buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split')
                 then 'unknown_action'
+            -- a cell the loader could not read (its text is in unparsed_values): the cause,
+            -- not the null it left behind (a "2,000.00" quantity is not a zero quantity)
+            when json_extract_string(unparsed_values, '$.executed_at') is not null then 'unparseable_timestamp'
             when executed_at is null then 'missing_timestamp'
+            when json_extract_string(unparsed_values, '$.quantity') is not null then 'unparseable_quantity'
+            when json_extract_string(unparsed_values, '$.price') is not null then 'unparseable_price'
+            when json_extract_string(unparsed_values, '$.fees') is not null then 'unparseable_fees'
+            when json_extract_string(unparsed_values, '$.amount') is not null then 'unparseable_amount'
             when
                 executed_at > loaded_at
                 or executed_at >= market_uncovered_from
                 then 'future_timestamp'
+            when executed_at < calendar_open_at then 'before_calendar'
             when not is_known_account then 'unknown_account'
+            when executed_at < account_opened_at then 'before_account_opened'
             when is_security_action and not is_known_ticker then 'unknown_ticker'
             when
                 (currency is distinct from base_currency)
@@ -95,6 +132,13 @@ row_checked as (
                 then 'currency_mismatch'
             when needs_quantity_and_price and coalesce(quantity, 0) <= 0 then 'non_positive_quantity'
             when needs_quantity_and_price and coalesce(price, 0) <= 0 then 'non_positive_price'
+            when abs(quantity) > max_quantity then 'implausible_quantity'
+            when abs(price) > max_price then 'implausible_price'
+            when
+                abs(reported_amount) > max_amount
+                or abs(fees) > max_fees
+                or abs({{ shares_value('quantity', 'price') }}) > max_amount
+                then 'implausible_amount'
             when
                 fees < 0
                 or (action != 'split' and reported_amount is null)
@@ -126,16 +170,27 @@ trade_sequence as (
 -- No short positions: a sell larger than what is held at that moment is rejected, and a
 -- rejected sell does not reduce the holding, so every later sell depends on the verdicts
 -- before it. That makes the check a walk through the trades (recursive), not a window sum.
+-- The same walk rejects a buy that would make the holding implausible (limits).
 position_walk as (
     select
-        account_id,
-        ticker,
-        trade_number,
-        transaction_id,
-        action = 'sell' as is_oversell,
-        cast(case when action = 'buy' then latest_units else 0 end as decimal(38, 12)) as held_after
+        trade_sequence.account_id,
+        trade_sequence.ticker,
+        trade_sequence.trade_number,
+        trade_sequence.transaction_id,
+        case
+            when trade_sequence.action = 'sell' then 'oversell'
+            when trade_sequence.latest_units > limits.max_holding_latest_units then 'implausible_holding'
+        end as walk_reject_reason,
+        cast(
+            case
+                when trade_sequence.action = 'sell' then 0
+                when trade_sequence.latest_units > limits.max_holding_latest_units then 0
+                else trade_sequence.latest_units
+            end as decimal(38, 12)
+        ) as held_after
     from trade_sequence
-    where trade_number = 1
+    cross join limits
+    where trade_sequence.trade_number = 1
 
     union all
 
@@ -144,15 +199,27 @@ position_walk as (
         next_trade.ticker,
         next_trade.trade_number,
         next_trade.transaction_id,
-        next_trade.action = 'sell' and next_trade.latest_units > position_walk.held_after as is_oversell,
+        case
+            when next_trade.action = 'sell' and next_trade.latest_units > position_walk.held_after
+                then 'oversell'
+            when
+                next_trade.action = 'buy'
+                and position_walk.held_after + next_trade.latest_units > limits.max_holding_latest_units
+                then 'implausible_holding'
+        end as walk_reject_reason,
         cast(
             case
-                when next_trade.action = 'buy' then position_walk.held_after + next_trade.latest_units
-                when next_trade.latest_units > position_walk.held_after then position_walk.held_after
-                else position_walk.held_after - next_trade.latest_units
+                -- a rejected trade leaves the holding as it was
+                when next_trade.action = 'sell' and next_trade.latest_units > position_walk.held_after
+                    then position_walk.held_after
+                when next_trade.action = 'sell' then position_walk.held_after - next_trade.latest_units
+                when position_walk.held_after + next_trade.latest_units > limits.max_holding_latest_units
+                    then position_walk.held_after
+                else position_walk.held_after + next_trade.latest_units
             end as decimal(38, 12)
         ) as held_after
     from position_walk
+    cross join limits
     inner join trade_sequence as next_trade
         on
             position_walk.account_id = next_trade.account_id
@@ -180,7 +247,7 @@ final as (
         row_checked.load_id,
         coalesce(
             row_checked.row_reject_reason,
-            case when position_walk.is_oversell then 'oversell' end
+            position_walk.walk_reject_reason
         ) as reject_reason
     from row_checked
     left join position_walk

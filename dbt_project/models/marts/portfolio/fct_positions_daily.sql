@@ -1,5 +1,5 @@
--- Holdings per account, ticker and session close, from the session of the first buy through
--- the latest session of market data, days at zero after a full sale included.
+-- Holdings per account, ticker and session close, from the session of the first buy (or
+-- dividend) through the latest session of market data, days at zero after a full sale included.
 -- Quantities are summed in latest share units (see fct_lots_realized) and stated in the
 -- units of each session by dividing by the split factor still to come, so a split raises the
 -- quantity on its ex-date and leaves the cost basis unchanged. The cost basis is what was
@@ -41,13 +41,15 @@ major_unit_closes as (
         on prices.ticker = tickers.ticker
 ),
 
+-- From the first session the account bought the ticker or was paid a dividend on it (a
+-- dividend booked before any buy still counts in dividend_income_to_date, as in cash).
 held_tickers as (
     select
         account_id,
         ticker,
-        min(session_date) as first_buy_session_date
+        min(session_date) as first_session_date
     from transactions
-    where action = 'buy'
+    where action in ('buy', 'dividend')
     group by account_id, ticker
 ),
 
@@ -60,7 +62,7 @@ position_sessions as (
     from held_tickers
     inner join sessions
         on
-            held_tickers.first_buy_session_date <= sessions.session_date
+            held_tickers.first_session_date <= sessions.session_date
             and sessions.session_date <= (select max(prices.trade_date) from prices)
 ),
 

@@ -1,6 +1,8 @@
 -- Accepted transactions that look wrong, one row per transaction and reason, each with a
 -- score (its meaning depends on the reason; higher = further from normal) and a detail that
 -- states the evidence. Flagging never changes what the other marts compute.
+-- Times in a detail are UTC whatever the machine's zone: strftime formats a timestamptz in
+-- the session's TimeZone, so each one is first made a UTC wall time (timezone('UTC', ...)).
 with transactions as (
     select * from {{ ref('int_transactions_validated') }}
     where reject_reason is null
@@ -80,7 +82,7 @@ price_anomalies as (
                 then format('price {} outside the session low-high {} - {}', price, session_low, session_high)
             else format(
                 'price {} outside the low-high {} - {} of the minute {}',
-                price, minute_low, minute_high, strftime(date_trunc('minute', executed_at), '%H:%M UTC')
+                price, minute_low, minute_high, strftime(timezone('UTC', executed_at), '%H:%M UTC')
             )
         end as detail
     from price_ranges
@@ -103,9 +105,9 @@ session_anomalies as (
         cast(null as varchar) as related_transaction_id,
         format(
             'executed at {} UTC, between the close {} and the open {}',
-            strftime(trades.executed_at, '%Y-%m-%d %H:%M'),
-            strftime(sessions.previous_close_at, '%Y-%m-%d %H:%M'),
-            strftime(sessions.open_at, '%Y-%m-%d %H:%M')
+            strftime(timezone('UTC', trades.executed_at), '%Y-%m-%d %H:%M'),
+            strftime(timezone('UTC', sessions.previous_close_at), '%Y-%m-%d %H:%M'),
+            strftime(timezone('UTC', sessions.open_at), '%Y-%m-%d %H:%M')
         ) as detail
     from trades
     inner join sessions

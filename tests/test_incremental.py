@@ -4,9 +4,12 @@ equals a full refresh, row for row."""
 from __future__ import annotations
 
 import math
+from datetime import date
 
+import duckdb
 import pytest
 
+from tests.calendars import library_sessions
 from tests.pipeline import dbt, ingest, query, warehouse_env
 
 MINUTE_MARTS = [
@@ -75,3 +78,140 @@ def test_incremental_day_equals_full_refresh(tmp_path) -> None:
             f"{table} differs after the incremental run"
         )
     assert len(full["marts.fct_bars_1m"]) > after[0][0] * 0.99
+
+
+# A listing on an exchange ahead of UTC (Tokyo: sessions 00:00-06:30 UTC), which the sample
+# does not have: its ticker row and minute bars are written into raw as a load would.
+TOKYO = "9999.T"
+WITHOUT_DATA_TESTS = ["--exclude-resource-type", "test"]
+TOKYO_DAYS = (date(2025, 12, 22), date(2025, 12, 30))  # 7 sessions of 390 minutes
+
+
+def tokyo_sessions() -> list[tuple[date, object, object]]:
+    """(day, open_at, close_at) of the Tokyo sessions in TOKYO_DAYS, as the calendar says."""
+    first, last = TOKYO_DAYS
+    return [
+        (day, open_at, close_at)
+        for day, open_at, close_at, _ in library_sessions("XTKS")
+        if first <= day <= last
+    ]
+
+
+def _load_id(con: duckdb.DuckDBPyConnection) -> str:
+    """A dlt load id later than every load in raw (the seconds since the epoch, as dlt's)."""
+    [(latest,)] = con.execute(
+        "select max(cast(_dlt_load_id as double)) from raw_yfinance.bars_1m"
+    ).fetchall()
+    return f"{latest + 60:.4f}"
+
+
+def load_tokyo_minutes(env: dict[str, str], first_day: date, last_day: date) -> None:
+    """Every minute of the Tokyo sessions from first_day to last_day, as one load."""
+    with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
+        load_id = _load_id(con)
+        con.execute(
+            "insert into raw_yfinance.tickers (ticker, name, exchange, exchange_timezone, currency,"
+            " quote_type, _dlt_load_id) select ?, 'Tokyo listing', 'JPX', 'Asia/Tokyo', 'JPY',"
+            " 'EQUITY', ? where ? not in (select ticker from raw_yfinance.tickers)",
+            [TOKYO, load_id, TOKYO],
+        )
+        for day, open_at, close_at in tokyo_sessions():
+            if first_day <= day <= last_day:
+                minutes = int((close_at - open_at).total_seconds() // 60)
+                con.execute(
+                    """
+                    insert into raw_yfinance.bars_1m
+                        (ticker, ts, open, high, low, close, volume, adjusted_as_of, _dlt_load_id)
+                    select
+                        ?, ?::timestamptz + to_minutes(k),
+                        1000.0 + k % 37, 1001.0 + k % 37, 999.0 + k % 37, 1000.0 + k % 37,
+                        100 + k, ?, ?
+                    from range(0, ?) as minutes (k)
+                    """,
+                    [TOKYO, open_at, last_day, load_id, minutes],
+                )
+
+
+def restate(env: dict[str, str], where: str, assignments: str) -> int:
+    """A later load restating the minute bars `where` (as dlt's merge replaces them); returns
+    how many it restated."""
+    with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
+        load_id = _load_id(con)
+        [(count,)] = con.execute(
+            f"update raw_yfinance.bars_1m set {assignments}, _dlt_load_id = ? where {where}",
+            [load_id],
+        ).fetchall()
+    return count
+
+
+@pytest.fixture(scope="module")
+def incremental_and_full(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
+    """The minute marts after a first load, a second load run incrementally, and a full
+    refresh of the same data. Without data tests: complete_minute_grid still compares every
+    session with the market exchange's (New York's) hours, which a Tokyo session does not fit."""
+    env = warehouse_env(tmp_path_factory.mktemp("restated"))
+    ingest(env, *SAMPLE, "--until", "2025-12-30")
+    load_tokyo_minutes(env, date(2025, 12, 22), date(2025, 12, 29))
+    # A bar of MSFT inside the lookback arrives broken (high below low) ...
+    broken = restate(
+        env,
+        "ticker = 'MSFT' and ts = timestamptz '2025-12-29 15:00:00+00'",
+        "high = low - 1",
+    )
+    assert broken == 1
+    dbt(env, "build", *MINUTE_SELECTION, *WITHOUT_DATA_TESTS)
+
+    ingest(env, *SAMPLE)  # ... and the next load restates it clean (the overlap re-fetches 12-29)
+    load_tokyo_minutes(env, date(2025, 12, 30), date(2025, 12, 30))
+    # Every bar of JPM's session of 2025-12-29, clean so far, is restated with a negative volume.
+    rejected = restate(
+        env,
+        "ticker = 'JPM' and cast(timezone('America/New_York', ts) as date) = date '2025-12-29'",
+        "volume = -1",
+    )
+    assert rejected > 300
+    output = dbt(env, "build", *MINUTE_SELECTION, *WITHOUT_DATA_TESTS)
+    assert "incremental model" in output
+    incremental = snapshot(env)
+    dbt(env, "build", "--full-refresh", *MINUTE_SELECTION, *WITHOUT_DATA_TESTS)
+    return {"incremental": incremental, "full": snapshot(env)}
+
+
+def rows_of(snapshots: dict[str, list[tuple]], table: str, tickers: set[str]) -> list[tuple]:
+    """The table's rows of `tickers` (ticker is the first column, bar_interval before it in
+    fct_quarantined_bars)."""
+    position = 1 if table == "marts.fct_quarantined_bars" else 0
+    return [row for row in snapshots[table] if row[position] in tickers]
+
+
+def test_incremental_run_keeps_whole_sessions_of_an_exchange_ahead_of_utc(
+    incremental_and_full,
+) -> None:
+    """Tokyo's session of the oldest rewritten day opens at 00:00 UTC, before New York's
+    midnight: an incremental run must rewrite it whole, morning included."""
+    full = incremental_and_full["full"]
+    tokyo_minutes = rows_of(full, "marts.fct_bars_1m", {TOKYO})
+    assert len(tokyo_minutes) == 390 * 7
+    for table in MINUTE_MARTS:
+        assert same_rows(
+            rows_of(incremental_and_full["incremental"], table, {TOKYO}),
+            rows_of(full, table, {TOKYO}),
+        ), f"{TOKYO}'s rows of {table} differ after the incremental run"
+
+
+def test_incremental_run_follows_restated_bars(incremental_and_full) -> None:
+    """A bar rejected in the first load and restated clean in the second leaves quarantine and
+    enters the minute bars; a session restated entirely rejected leaves the minute marts."""
+    full = incremental_and_full["full"]
+    restated_bar = [row for row in rows_of(full, "marts.fct_bars_1m", {"MSFT"})
+                    if str(row[2]).startswith("2025-12-29 15:00:00")]  # fmt: skip
+    assert len(restated_bar) == 1 and restated_bar[0][-1] is False  # traded, not filled
+    assert not [
+        row for row in rows_of(full, "marts.fct_bars_1m", {"JPM"}) if str(row[1]) == "2025-12-29"
+    ]
+    for ticker in ("MSFT", "JPM"):
+        for table in MINUTE_MARTS:
+            assert same_rows(
+                rows_of(incremental_and_full["incremental"], table, {ticker}),
+                rows_of(full, table, {ticker}),
+            ), f"{ticker}'s rows of {table} differ after the incremental run"

@@ -13,9 +13,19 @@ from __future__ import annotations
 import pytest
 
 from bench import pandas_reference
+from ingest.sample.market import DEFECTS
+from tests.calendars import library_sessions
 from tests.pipeline import dbt, ingest, query, warehouse_env
 
 AS_OF = "2026-11-20"
+MINUTE_SESSIONS = 5
+# What quarantine must say of each minute defect the sample generator plants (DEFECTS); a
+# repeated timestamp never reaches raw: the load drops it.
+DEFECT_REASONS = {
+    "negative_volume": "negative_volume",
+    "close_above_high": "open_or_close_outside_range",
+    "bar_outside_session": "outside_session",
+}
 MINUTE_MARTS = ["fct_bars_1m", "fct_bars_5m", "fct_bars_15m", "fct_bars_60m",
                 "fct_intraday_features"]  # fmt: skip
 
@@ -26,8 +36,8 @@ pytestmark = pytest.mark.e2e
 def warehouse(tmp_path_factory) -> dict[str, str]:
     """The sample (with its defects: duplicates, quarantined bars, gaps), minute marts built."""
     env = warehouse_env(tmp_path_factory.mktemp("minutes"))
-    ingest(env, "sample", "--as-of", AS_OF, "--minute-sessions", "5")
-    selection = ["+" + mart for mart in MINUTE_MARTS]
+    ingest(env, "sample", "--as-of", AS_OF, "--minute-sessions", str(MINUTE_SESSIONS))
+    selection = ["+" + mart for mart in [*MINUTE_MARTS, "fct_quarantined_bars"]]
     dbt(env, "build", "--select", *selection, "--indirect-selection", "cautious")
     return env
 
@@ -98,3 +108,21 @@ def test_coarse_bars_equal_a_direct_rollup_of_the_minutes(warehouse, minutes) ->
     )
     assert direct_rows == mart_rows > 0
     assert different == 0
+
+
+def test_minute_quarantine_holds_the_planted_defects(warehouse) -> None:
+    """Exactly the sample's minute defects, each on its session with its reason (expected
+    from the generator's DEFECTS and the exchange calendar, not from the models)."""
+    sessions = [day for day, *_ in library_sessions("XNYS") if str(day) <= AS_OF]
+    expected = sorted(
+        (ticker, str(sessions[-1 - sessions_back]), DEFECT_REASONS[defect])
+        for (ticker, interval, sessions_back), defect in DEFECTS.items()
+        if interval == "1m" and sessions_back < MINUTE_SESSIONS and defect in DEFECT_REASONS
+    )
+    found = query(
+        warehouse,
+        "select ticker, cast(trade_date as varchar), reject_reason from marts.fct_quarantined_bars"
+        " where bar_interval = '1m' order by all",
+    )
+    assert len(expected) == 3
+    assert found == expected

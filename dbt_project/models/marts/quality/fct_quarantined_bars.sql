@@ -4,7 +4,7 @@ with minute_rejects as (
     select
         '1m' as bar_interval,
         ticker,
-        coalesce(session_date, cast(timezone('America/New_York', bar_at) as date)) as trade_date,
+        bar_date as trade_date,  -- the session's date, else the exchange-local date
         bar_at,
         open,
         high,

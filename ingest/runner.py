@@ -26,6 +26,33 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
+def data_rows(normalize_info: Any) -> int:
+    """Rows of the data tables (not dlt's own) in a normalize step's info; 0 without one."""
+    counts = getattr(normalize_info, "row_counts", None) or {}
+    return sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+
+
+def normalized_rows(pipeline: Any) -> int:
+    """Rows of data tables in the packages an interrupted run normalized but did not finish
+    loading (every job: loaded or not, the dead run audited none of them). Parquet files
+    (arrow sources) are counted from their footers; other formats are counted by line."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for load_id in pipeline.list_normalized_load_packages():
+        jobs = pipeline.get_load_package_info(load_id).jobs
+        for state in ("new_jobs", "started_jobs", "completed_jobs", "failed_jobs"):
+            for job in jobs.get(state, []):
+                info = job.job_file_info
+                if info.table_name.startswith("_dlt") or info.file_format == "reference":
+                    continue
+                if info.file_format == "parquet":
+                    total += pq.ParquetFile(job.file_path).metadata.num_rows
+                else:
+                    log.info("%s: rows of %s not counted", load_id, job.file_path)
+    return total
+
+
 def run_source(
     warehouse: Warehouse, report: RunReport, source: Any, *, pipeline_name: str, dataset: str
 ) -> RunReport:
@@ -41,12 +68,14 @@ def run_source(
         if pipeline.has_pending_data:
             # An earlier run died after extracting (crash, SIGKILL, lost connection): its
             # packages are finished first. dlt's run() then returns without new data, so
-            # the new extract below is a second call.
+            # the new extract below is a second call. The dead run never wrote its audit
+            # row, so this run's counts its rows: the audit rows add up to what was written.
             log.warning("%s: finishing the load packages of an interrupted run", pipeline_name)
+            report.rows_written += normalized_rows(pipeline)
             pipeline.run()
+            report.rows_written += data_rows(pipeline.last_trace.last_normalize_info)
         pipeline.run(source)
-        counts = pipeline.last_trace.last_normalize_info.row_counts
-        report.rows_written = sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+        report.rows_written += data_rows(pipeline.last_trace.last_normalize_info)
     except Exception as error:
         cause = _root_cause(error)
         report.load_failed = True

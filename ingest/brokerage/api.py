@@ -257,6 +257,16 @@ def brokerage_api(
     ):
         if not value > 0:
             raise ValueError(f"{name} must be positive, not {value}")
+    url = urlsplit(base_url)
+    if url.username is not None or url.password is not None:
+        # dlt keeps a source's arguments in its trace file (and they reach logs): a secret
+        # in the URL would be written in clear. The message does not repeat it.
+        shown = url._replace(netloc=url.netloc.rpartition("@")[2]).geturl()
+        raise ValueError(
+            f"base_url holds a user name or password ({shown} with credentials before the "
+            "host): give the API's credential as the token (SOURCES__BROKERAGE_API__TOKEN), "
+            "never in the URL"
+        )
     clock = RunClock(float(run_deadline_s))
     guard = PagingGuard(report, clock, int(max_pages))
     pages = rest_api_resources(

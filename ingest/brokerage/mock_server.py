@@ -91,6 +91,10 @@ class MockBroker:
     def _answer(
         self, path: str, query: dict[str, str], authorization: str | None
     ) -> tuple[int, Any]:
+        # The token first, as a real API: a caller without it learns nothing, not even that
+        # the server is busy (a 429/500 before it made a wrong token look like a retry case).
+        if authorization != f"Bearer {self.token}":
+            return HTTPStatus.UNAUTHORIZED, {"error": "missing or invalid bearer token"}
         collections = {"/v1/accounts": "accounts", "/v1/transactions": "transactions"}
         if path not in collections:
             return HTTPStatus.NOT_FOUND, {"error": f"no such endpoint: {path}"}
@@ -100,8 +104,6 @@ class MockBroker:
             if pick < 0.5:
                 return HTTPStatus.TOO_MANY_REQUESTS, {"error": "rate limit exceeded, slow down"}
             return HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error, try again"}
-        if authorization != f"Bearer {self.token}":
-            return HTTPStatus.UNAUTHORIZED, {"error": "missing or invalid bearer token"}
         try:
             limit = int(query.get("limit", self.page_size))
             after = int(query.get("after_sequence", 0))

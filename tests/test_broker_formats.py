@@ -55,15 +55,15 @@ def test_a_schwab_export_loads_with_its_own_money_dates_and_actions(tmp_path: Pa
     assert rows[2][1:8] == (noon_new_york(11, 30), "KO", "buy", "10.000000", "61.200000", None,
                             "-612.0000")  # fmt: skip
     assert rows[3][1:8] == rows[2][1:8] and rows[3][10] != rows[2][10]
-    # "11/27/2026 as of 11/25/2026": the effective date counts; interest is not modelled.
-    assert rows[4][1:8] == (noon_new_york(11, 25), None, "unsupported:Bank Interest", None, None,
-                            None, "0.4200")  # fmt: skip
+    # "11/27/2026 as of 11/25/2026": the effective date counts.
+    assert rows[4][1:8] == (noon_new_york(11, 25), None, "interest", None, None, None, "0.4200")
     assert rows[5][3:8] == ("dividend", None, None, None, "15.3000")
     assert rows[6][3:8] == ("sell", "2.000000", "410.550000", "0.0300", "821.0700")
-    assert rows[7][3:5] == ("unsupported:Reinvest Shares", "0.021300")
-    assert rows[8][3] == "unsupported:Reinvest Dividend"
+    # A reinvestment: the shares bought (a buy) with the dividend paid (a dividend).
+    assert rows[7][3:8] == ("buy", "0.021300", "590.100000", None, "-12.5700")
+    assert rows[8][3:8] == ("dividend", None, None, None, "12.5700")
     assert rows[9][3:8] == ("buy", "5.000000", "405.000000", "0.6500", "-2025.6500")  # $2,025.65
-    assert rows[11][3:8] == ("unsupported:NRA Tax Adj", None, None, None, "-2.3000")
+    assert rows[11][2:8] == ("KO", "withholding_tax", None, None, None, "-2.3000")
     assert rows[12][3:8] == ("fee", None, None, None, "-15.0000")
     assert rows[13][3:8] == ("deposit", None, None, None, "10000.0000")
     assert rows[14][3:8] == ("deposit", None, None, None, "1050.8000")  # MoneyLink Transfer, in
@@ -86,13 +86,12 @@ def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -
     # Fidelity signs a sale's quantity negative; ours is the shares sold.
     assert rows[5][1:8] == (noon_new_york(11, 27), "MSFT", "sell", "3.000000", "412.500000",
                             "0.0200", "1237.4800")  # fmt: skip
-    # A dividend that was reinvested and its reinvestment: both kept, neither accepted.
-    assert rows[6][3:8] == ("unsupported:DIVIDEND RECEIVED (reinvested)", None, None, None,
-                            "15.3000")  # fmt: skip
-    assert rows[7][3:5] == ("unsupported:REINVESTMENT COCA-COLA CO (KO) (Cash)", "0.250000")
+    # A reinvested dividend: the dividend (cash in) and the shares bought with it (a buy).
+    assert rows[6][3:8] == ("dividend", None, None, None, "15.3000")
+    assert rows[7][3:8] == ("buy", "0.250000", "61.200000", None, "-15.3000")
     assert rows[8][1:8] == (noon_new_york(11, 24), "PG", "dividend", None, None, None, "8.6000")
-    assert rows[9][3].startswith("unsupported:INTEREST EARNED")
-    assert rows[10][3].startswith("unsupported:FOREIGN TAX PAID") and rows[10][7] == "-1.1200"
+    assert rows[9][3:8] == ("interest", None, None, None, "0.8700")
+    assert rows[10][3:8] == ("withholding_tax", None, None, None, "-1.1200")
     assert rows[11][3:8] == ("buy", "5.000000", "405.000000", "0.6500", "-2025.6500")
     assert rows[12][1:8] == (noon_new_york(11, 18), None, "deposit", None, None, None,
                              "5000.0000")  # fmt: skip
@@ -100,7 +99,8 @@ def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -
         "unsupported:TRANSFER OF ASSETS ACAT RECEIVE SPDR S&P 500 ETF (SPY) (Cash)",
         "10.000000",
     )
-    assert rows[14][3] == "unsupported:YOU SOLD SHORT SALE TESLA INC (TSLA) (Short)"
+    # A short sale is recognised as one (not a sell), for dbt to reject with that reason.
+    assert rows[14][3:5] == ("short_sale", "2.000000")
     assert rows[15][3:8] == ("withdrawal", None, None, None, "-200.0000")
     assert all(r[9] is None for r in rows.values())
 
@@ -121,8 +121,9 @@ def test_a_csv_described_by_a_mapping_file_in_the_inbox_loads(tmp_path: Path) ->
     # A date without a time counts at noon in the mapping's zone (11:00 UTC).
     assert rows["R-1003"][1:8] == (datetime(2026, 11, 25, 11, 0, tzinfo=UTC), "KO", "dividend",
                                    None, None, None, "5.1000")  # fmt: skip
-    assert rows["R-1004"][3] == "unsupported:Quellensteuer"
-    assert rows["R-1005"][3] == "unsupported:Zinsen"
+    # by_action: withholding tax takes cash out, interest brings it in
+    assert rows["R-1004"][3:8:4] == ("withholding_tax", "-0.7700")
+    assert rows["R-1005"][3:8:4] == ("interest", "0.3500")
     assert rows["R-1006"][3:8] == ("fee", None, None, None, "-2.0000")
 
 
@@ -141,7 +142,7 @@ def test_every_layout_in_one_inbox_and_each_file_read_once(tmp_path: Path) -> No
     # A changed mapping changes what its CSV means: the CSV is read again.
     mapping = inbox / "mapped" / "examplebank.mapping.toml"
     mapping.write_text(
-        mapping.read_text(encoding="utf-8").replace('Zinsen = "unsupported"', "Zinsen = 'deposit'"),
+        mapping.read_text(encoding="utf-8").replace('Zinsen = "interest"', "Zinsen = 'deposit'"),
         encoding="utf-8",
     )
     changed = load(inbox)

@@ -30,10 +30,21 @@ from ingest.brokerage.records import (
     parse_decimal,
 )
 
-# Our actions (int_transactions_validated accepts exactly these).
-ACTIONS = ("buy", "sell", "dividend", "deposit", "withdrawal", "fee", "split")
+# Our actions (int_transactions_validated accepts these, short_sale aside).
+ACTIONS = (
+    "buy",
+    "sell",
+    "dividend",
+    "deposit",
+    "withdrawal",
+    "fee",
+    "split",
+    "interest",
+    "withholding_tax",
+    "short_sale",  # recognised, and rejected by dbt with that reason (no FIFO on negative lots)
+)
 # A broker action the warehouse does not model yet is kept as `unsupported:<their words>`,
-# which dbt rejects as `unknown_action`: the row is in raw and in the quarantine, with its
+# which dbt rejects as `unsupported_action`: the row is in raw and in the quarantine, with its
 # lineage, instead of being dropped.
 UNSUPPORTED_PREFIX = "unsupported:"
 

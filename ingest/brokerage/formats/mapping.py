@@ -62,7 +62,7 @@ COLUMN_KEYS = {
 AMOUNT_SIGNS = {"signed", "by_action"}
 # With amount_sign = "by_action", the broker writes every amount as a positive number and
 # the action says which way the cash went.
-CASH_OUT = {"buy", "withdrawal", "fee"}
+CASH_OUT = {"buy", "withdrawal", "fee", "withholding_tax"}
 
 
 class MappingError(Exception):

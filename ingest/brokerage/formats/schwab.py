@@ -46,6 +46,18 @@ ACTIONS = {
     "Qualified Dividend": "dividend",
     "Non-Qualified Div": "dividend",
     "Special Dividend": "dividend",
+    # A reinvestment is two rows: the dividend (cash in) and the shares bought with it.
+    "Reinvest Dividend": "dividend",
+    "Pr Yr Div Reinvest": "dividend",
+    "Reinvest Shares": "buy",
+    "Bank Interest": "interest",
+    "Credit Interest": "interest",
+    "Margin Interest": "interest",  # charged: a negative amount
+    "NRA Tax Adj": "withholding_tax",
+    "Foreign Tax Paid": "withholding_tax",
+    # Recognised and rejected by dbt: the warehouse has no FIFO on negative lots.
+    "Sell Short": "short_sale",
+    "Buy to Cover": "short_sale",
     "MoneyLink Deposit": "deposit",
     "Wire Received": "deposit",
     "Wire Funds Received": "deposit",
@@ -60,22 +72,12 @@ ACTIONS = {
 CASH_BY_SIGN = {"MoneyLink Transfer", "Journal"}
 # Known to Schwab and to us, not modelled by the warehouse yet: kept, rejected by dbt.
 UNSUPPORTED = {
-    "Reinvest Dividend",  # the dividend of a reinvestment (cash in) ...
-    "Reinvest Shares",  # ... and the shares bought with it (cash out)
-    "Pr Yr Div Reinvest",
     "Reinvestment Adj",
-    "Bank Interest",
-    "Credit Interest",
-    "Margin Interest",
-    "NRA Tax Adj",
-    "Foreign Tax Paid",
     "Div Adjustment",
     "Long Term Cap Gain",
     "Short Term Cap Gain",
     "Long Term Cap Gain Reinvest",
     "Short Term Cap Gain Reinvest",
-    "Sell Short",
-    "Buy to Cover",
     "Buy to Open",
     "Sell to Open",
     "Buy to Close",
@@ -161,7 +163,7 @@ def rows(table: Table) -> list[tuple[int, dict]]:
             row.unparsed["action"] = cells["Action"]
         row.set("action", action)
         their_quantity = row.parse("quantity", cells["Quantity"], quantity)
-        if action in ("buy", "sell"):
+        if action in ("buy", "sell", "short_sale"):
             row.set("quantity", absolute(their_quantity))
         their_price = row.parse("price", cells["Price"], price)
         their_fees = row.parse("fees", cells["Fees & Comm"], fees)

@@ -88,7 +88,12 @@ located as (
         accounts.account_id is not null as is_known_account,
         tickers.ticker is not null as is_known_ticker,
         sessioned.action in ('buy', 'sell', 'dividend', 'split') as is_security_action,
-        sessioned.action in ('buy', 'sell', 'dividend') as needs_quantity_and_price,
+        -- A dividend may come as the cash amount alone (Schwab's and Fidelity's exports give no
+        -- shares held nor dividend per share): then both are null; given, both must be > 0.
+        (
+            sessioned.action in ('buy', 'sell')
+            or (sessioned.action = 'dividend' and (sessioned.quantity is not null or sessioned.price is not null))
+        ) as needs_quantity_and_price,
         market_horizon.uncovered_from as market_uncovered_from
     from sessioned
     cross join market_horizon
@@ -106,9 +111,17 @@ row_checked as (
         case
             -- a later copy of an id, or an id the export held in several differing versions
             when version_rank > 1 or conflicting_versions > 0 then 'duplicate_id'
+            -- short sales are recognised (the broker layouts map them) but not modelled: FIFO on
+            -- negative lots is not built, so they are rejected rather than read as a plain sell
+            when action = 'short_sale' then 'short_sale'
+            -- a broker's action the layouts know but the warehouse does not model (yet)
+            when action like 'unsupported:%' then 'unsupported_action'
             when
                 action is null
-                or action not in ('buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split')
+                or action not in (
+                    'buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split', 'interest',
+                    'withholding_tax'
+                )
                 then 'unknown_action'
             -- a cell the loader could not read (its text is in unparsed_values): the cause,
             -- not the null it left behind (a "2,000.00" quantity is not a zero quantity)
@@ -144,6 +157,8 @@ row_checked as (
                 or (action != 'split' and reported_amount is null)
                 or (action in ('deposit', 'dividend') and reported_amount <= 0)
                 or (action in ('withdrawal', 'fee', 'buy') and reported_amount >= 0)
+                -- interest is paid or charged (margin), withholding tax withheld or refunded
+                or (action in ('interest', 'withholding_tax') and reported_amount = 0)
                 then 'invalid_amount'
         end as row_reject_reason
     from located

@@ -260,7 +260,8 @@ amount_expectations as (
             when 'dividend' then {{ shares_value('quantity', 'price') }}
         end as expected_amount
     from transactions
-    where action in ('buy', 'sell', 'dividend')
+    -- an amount-only dividend has nothing to check its amount against
+    where action in ('buy', 'sell') or (action = 'dividend' and quantity is not null)
 ),
 
 amount_anomalies as (

@@ -136,7 +136,7 @@ reports-dev: check-warehouse ## Evidence dev server with live reload
 	cd reports && $(LOCKED) npm run sources && npm run dev -- --host 127.0.0.1
 
 reports-serve: ## serve the static reports build on 127.0.0.1:4173 (REPORTS_PORT=...)
-	@test -f reports/build/index.html || { echo "error: no reports build: run 'make reports' first" >&2; exit 1; }
+	@test -f reports/build/.complete || { echo "error: no complete reports build: run 'make reports' first" >&2; exit 1; }
 	$(PYTHON) -m http.server $(REPORTS_PORT) --bind 127.0.0.1 --directory reports/build
 
 # The replay reads the sample warehouse `make demo` filled (REPLAY_FROM=... for another) and
@@ -157,7 +157,7 @@ lock: ## re-resolve Python dependencies and rewrite requirements.lock
 	  /tmp/market-warehouse-lock/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
 
 clean: ## remove generated data and build outputs (keeps .venv and node_modules)
-	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/.evidence/template/static/data reports/build.log
+	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/build.previous reports/.evidence/template/static/data reports/build.log
 
 clean-all: clean ## also remove .venv and the node_modules folders
 	rm -rf $(VENV) reports/node_modules tools/node_modules

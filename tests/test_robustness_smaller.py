@@ -83,3 +83,61 @@ def test_the_audit_counts_add_up_when_a_run_finishes_an_interrupted_one(tmp_path
     # no audit row
     assert (rerun, first, second) == (first + second, 2060, 1566)
     assert Path(env["WAREHOUSE_PATH"]).exists()
+
+
+# --- the reports build swaps a complete site in ------------------------------------------
+
+FAKE_NPM = """#!/usr/bin/env bash
+# `npm run sources` succeeds; `npm run build` writes a page, then fails if FAKE_FAIL=1
+if [[ "$2" == build ]]; then
+    mkdir -p build && echo "$FAKE_PAGE" > build/index.html
+    [[ "${FAKE_FAIL:-0}" == 1 ]] && { echo "out of memory"; exit 1; }
+fi
+exit 0
+"""
+
+
+def test_the_reports_build_keeps_the_previous_site_until_the_new_one_is_complete(
+    tmp_path,
+) -> None:
+    import os
+
+    reports = tmp_path / "reports"
+    (reports / "scripts").mkdir(parents=True)
+    (reports / "scripts" / "build.sh").write_bytes((REPO / "reports/scripts/build.sh").read_bytes())
+    (reports / "sources" / "warehouse").mkdir(parents=True)
+    (reports / "sources" / "warehouse" / "prices.sql").write_text("select 1\n")
+    (reports / "pages").mkdir()
+    (reports / "pages" / "index.md").write_text("# hi\n")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "npm").write_text(FAKE_NPM)
+    (fake_bin / "node").write_text("#!/usr/bin/env bash\nexit 0\n")
+    for tool in fake_bin.iterdir():
+        tool.chmod(0o755)
+    site = reports / "build"
+    site.mkdir()
+    (site / "index.html").write_text("old\n")
+    (site / "removed-page.html").write_text("a page the new build no longer has\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCE_")}
+    env["PATH"] = f"{fake_bin}:{env['PATH']}"
+
+    def build(page: str, fail: bool) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(reports / "scripts/build.sh")], capture_output=True, text=True,
+            env=env | {"FAKE_PAGE": page, "FAKE_FAIL": "1" if fail else "0"}, timeout=60,
+        )  # fmt: skip
+
+    failed = build("half-built", fail=True)
+    assert failed.returncode == 1
+    # before: build/ held the failed build's pages next to the old ones, and no sign of it
+    assert (site / "index.html").read_text() == "old\n"
+    assert "build/ is still the previous site" in failed.stderr
+    assert not (reports / "build.previous").exists()
+
+    done = build("new", fail=False)
+    assert done.returncode == 0, done.stderr
+    assert (site / "index.html").read_text() == "new\n"
+    assert (site / ".complete").exists()
+    assert not (site / "removed-page.html").exists()  # before: an old page stayed deployed
+    assert not (reports / "build.previous").exists()

@@ -106,6 +106,23 @@ source_names() { find "$source_dir" -name '*.sql' -printf '%f\n' | sed 's/\.sql$
 page_files() { find pages -name '*.md' | sort; }
 
 say "reports build: warehouse ${EVIDENCE_SOURCE__warehouse__filename:-from connection.yaml} (relative to $source_dir)"
+
+# The site is swapped in whole: the previous build waits in build.previous while Evidence
+# writes a fresh build/ (no page of an older build survives), and comes back if this build
+# fails or is stopped. A complete build is stamped build/.complete; make reports-serve
+# refuses a build without it (one killed with SIGKILL, which no trap sees).
+if [[ -d build.previous ]]; then # a build killed before it could put the previous one back
+	rm -rf build && mv build.previous build
+fi
+if [[ -d build ]]; then mv build build.previous; fi
+keep_previous_site() {
+	if [[ -d build.previous ]]; then
+		rm -rf build && mv build.previous build
+		echo "build.sh: this build did not finish: build/ is still the previous site" >&2
+	fi
+}
+trap keep_previous_site EXIT
+trap 'exit 130' INT TERM
 # Cheap and idempotent; catches an install made with --ignore-scripts, which would hang.
 say "[1/3] checking the universal-sql patch"
 run_step "patch check" node scripts/patch-universal-sql.cjs
@@ -116,5 +133,8 @@ say "[3/3] pages: $(page_files | wc -l) page files ($(page_files | sed 's|^pages
 run_step "pages" npm run build
 fail_on_logged_errors
 built_pages=$(find build -name index.html -not -path 'build/_app/*' -not -path 'build/api/*' -not -path 'build/data/*' | wc -l)
+date -u +%Y-%m-%dT%H:%M:%SZ >build/.complete
+rm -rf build.previous
+trap - EXIT
 say "built $built_pages pages into $(pwd)/build in $(duration $((SECONDS - build_started)))"
 say "view them: make reports-serve (http://127.0.0.1:${REPORTS_PORT:-4173}/)"

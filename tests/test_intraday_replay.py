@@ -160,6 +160,7 @@ MINUTE_MARTS = {
     "marts.fct_bars_60m": "session_date",
     "marts.fct_intraday_features": "session_date",
     "marts.fct_quarantined_bars": "trade_date",
+    "marts.fct_intraday_alerts": "session_date",
 }
 
 
@@ -189,6 +190,7 @@ def test_micro_batches_give_the_batch_result_row_for_row(tmp_path) -> None:
     output = ingest(env, *replay, "--replay-warehouse", str(replayed))
     assert "replay of 2025-12-31" in output and "391/391 minutes" in output, output
     assert "landing -> queryable: p50" in output
+    assert "alerts: " in output and "vwap_cross_up" in output, output
     for table, column in MINUTE_MARTS.items():
         batch = session_rows(env["WAREHOUSE_PATH"], table, column, "2025-12-31")
         micro = session_rows(str(replayed), table, column, "2025-12-31")

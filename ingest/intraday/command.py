@@ -139,6 +139,7 @@ def _replay(
     work_dir: Path,
     deleted: int,
 ) -> int:
+    from ingest.intraday.alerts import SessionAlerts
     from ingest.intraday.replay import Lander, run_replay
     from ingest.intraday.transform import MinuteModels, TransformError
     from ingest.intraday.view import make_view
@@ -160,7 +161,8 @@ def _replay(
         baseline = models.run(full_refresh=True)
         print(f"baseline built in {baseline:.1f} s; replaying", file=sys.stderr)
         lander = Lander(warehouse, work_dir / "dlt")
-        view = make_view(args.live)
+        alerts = SessionAlerts(target, feed.session)
+        view = make_view(args.live, alerts)
         try:
             stats = run_replay(
                 feed,
@@ -181,6 +183,12 @@ def _replay(
     audit.write_run(warehouse, report)
     for line in stats.summary_lines():
         print(line, file=sys.stderr)
+    counts = alerts.by_type()
+    print(
+        f"alerts: {sum(counts.values())}"
+        + (" (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")" if counts else ""),
+        file=sys.stderr,
+    )
     print(
         f"the replayed session is in {target}; query it, or point the reports at it with "
         f"WAREHOUSE_PATH={target}",

@@ -1,7 +1,8 @@
 {#- The audit of every dbt invocation, written by dbt itself: on-run-start makes sure the
     table exists, on-run-end appends one row per node result of this invocation (models,
     tests, unit tests, seeds, source freshness). The quality marts read it, so the data-quality
-    page shows the last build as it happened, with no manual step. -#}
+    page shows the last build as it happened, with no manual step. Only this project's nodes:
+    a package's (dbt-project-evaluator's models and tests) are not the data's quality. -#}
 {% macro create_run_results_table() %}
     create schema if not exists dbt_audit;
     create table if not exists dbt_audit.run_results (
@@ -22,6 +23,7 @@
 {% endmacro %}
 
 {% macro record_run_results(results) %}
+    {%- set results = results | selectattr('node.package_name', 'equalto', project_name) | list -%}
     {%- if not execute or results | length == 0 -%}
         select 1
     {%- else -%}

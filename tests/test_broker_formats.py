@@ -1,11 +1,14 @@
-"""Brokers' own exports (Schwab, Fidelity, a mapped CSV) through the inbox into raw, the
+"""Brokers' own exports (Schwab, Fidelity, Interactive Brokers' Flex CSV, a mapped CSV)
+through the inbox into raw, the
 layout judged by content. Expected values are read off the sample files by hand
 (tests/data/brokers/), not copied from the code's output."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
+from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +23,7 @@ from tests.test_brokerage_csv import HEADER, load, sql, write
 SAMPLES = Path(__file__).parent / "data" / "brokers"
 SCHWAB = "Individual_XXX123_Transactions_20261130-101500.csv"
 FIDELITY = "Accounts_History_2026-11-30.csv"
+IBKR = "Portfolio_sample_20261102_20261120.csv"
 
 
 def inbox_with(tmp_path: Path, *folders: str) -> Path:
@@ -297,3 +301,129 @@ def test_a_fidelity_header_with_a_column_we_do_not_know_is_said_so() -> None:
     text = "Run Date,Action,Symbol,Quantity,Price ($),Amount ($),Rebate ($)\n"
     with pytest.raises(LayoutError, match="unexpected Rebate"):
         formats.detect("History_for_Account_Z1.csv", text.encode(), [])
+
+
+# -- Interactive Brokers Flex Query CSV ---------------------------------------------------
+
+
+def eastern(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour + 5, minute, second, tzinfo=UTC)  # EST: UTC-5
+
+
+def test_an_ibkr_flex_export_loads_its_trades_and_cash_with_ibkrs_ids(tmp_path: Path) -> None:
+    report = load(inbox_with(tmp_path, "ibkr"))
+    assert report.exit_code == EXIT_OK, report.tickers_failed
+    rows = rows_by_line(f"ibkr/{IBKR}")
+    # Trades (lines 9-11) and cash transactions (15-20); the other sections, the BOF/BOS
+    # records and the SUMMARY line of the cash section are not transactions.
+    assert sorted(rows) == [9, 10, 11, 15, 16, 17, 18, 19, 20]
+    assert {(r[0], r[8]) for r in rows.values()} == {("U1234567", "USD")}
+    assert rows[9][1:8] == (eastern(3, 10, 15, 2), "KO", "buy", "20.000000", "60.100000",
+                            "1.0000", "-1203.0000")  # fmt: skip
+    assert rows[9][10] == "ibkr-1000000001"  # IBKR's own TransactionID
+    # IBKR signs a sale's quantity and its commission negative; ours are unsigned.
+    assert rows[11][1:8] == (eastern(10, 11), "KO", "sell", "8.000000", "61.000000", "1.0000",
+                             "487.0000")  # fmt: skip
+    # A date alone counts at noon New York.
+    assert rows[15][1:8] == (eastern(2, 12), None, "deposit", None, None, None, "10000.0000")
+    assert rows[16][3:8] == ("interest", None, None, None, "1.2300")
+    assert rows[17][3:8] == ("fee", None, None, None, "-1.5000")
+    assert rows[18][2:8] == ("KO", "dividend", None, None, None, "6.1200")
+    assert rows[19][2:8] == ("KO", "withholding_tax", None, None, None, "-0.9200")
+    assert rows[20][3:8] == ("withdrawal", None, None, None, "-500.0000")
+    assert all(r[9] is None for r in rows.values())
+
+
+def test_a_flex_csv_without_header_and_trailer_records_reads_the_same() -> None:
+    framed = (SAMPLES / "ibkr" / IBKR).read_text(encoding="utf-8")
+    bare = "".join(
+        line for line in framed.splitlines(keepends=True)
+        if line.split(",")[0].strip('"') not in {"BOF", "BOA", "BOS", "EOS", "EOA", "EOF"}
+    )  # fmt: skip
+    read = {name: formats.detect(IBKR, text.encode(), []) for name, text in
+            (("framed", framed), ("bare", bare))}  # fmt: skip
+    assert read["framed"].layout == read["bare"].layout == "ibkr"
+    framed_rows = [row for _, row in read["framed"].read()]
+    assert framed_rows == [row for _, row in read["bare"].read()] and len(framed_rows) == 9
+
+
+FLEX_TRADES = (
+    '"ClientAccountID","CurrencyPrimary","AssetClass","Symbol","DateTime","Quantity",'
+    '"TradePrice","IBCommission","NetCash","Buy/Sell","Open/CloseIndicator","TransactionID"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("asset", "quantity", "side", "opening", "action"),
+    [
+        ("STK", "-3", "SELL", "O", "short_sale"),  # selling to open: a short sale
+        ("STK", "3", "BUY", "C", "short_sale"),  # buying to close: its cover
+        ("STK", "3", "BUY", "O", "buy"),
+        ("STK", "-3", "SELL", "C", "sell"),
+        ("OPT", "1", "BUY", "O", "unsupported:OPT BUY"),
+        ("STK", "3", "BTC", "C", None),  # not a side IBKR writes: unparsed
+    ],
+)
+def test_ibkr_short_sales_and_other_asset_classes_are_named(
+    asset: str, quantity: str, side: str, opening: str, action: str | None
+) -> None:
+    line = f'"U1","USD","{asset}","AAPL","20261112;150000","{quantity}","150","-1","0",'
+    line += f'"{side}","{opening}","7"\n'
+    detected = formats.detect("flex.csv", (FLEX_TRADES + line).encode(), [])
+    ((_, row),) = detected.read()
+    assert row["action"] == action
+    assert (row["unparsed_values"] is not None) == (action is None)
+
+
+def test_a_flex_file_cut_before_its_eof_record_is_rejected(tmp_path: Path) -> None:
+    inbox = inbox_with(tmp_path, "ibkr")
+    text = (SAMPLES / "ibkr" / IBKR).read_text(encoding="utf-8")
+    write(inbox, "ibkr/cut.csv", text[: text.index('"BOS","POST"')])
+    report = load(inbox)
+    assert report.exit_code == EXIT_PARTIAL
+    assert "must end with EOF" in report.tickers_failed["ibkr/cut.csv"]
+    assert f"ibkr/{IBKR}" in report.tickers_loaded
+
+
+def flex_section(text: str, code: str) -> list[dict[str, str]]:
+    """The rows of one section of a framed Flex file, read with the csv module alone."""
+    records = list(csv.reader(text.splitlines()))
+    start = next(i for i, r in enumerate(records) if r[:2] == ["BOS", code])
+    end = next(i for i, r in enumerate(records) if r[:2] == ["EOS", code])
+    header, *body = records[start + 1 : end]
+    return [dict(zip(header, r, strict=True)) for r in body]
+
+
+def test_the_loaded_rows_reconcile_with_ibkrs_own_cash_report_and_positions(
+    tmp_path: Path,
+) -> None:
+    """IBKR's Cash Report and Open Positions sections against what was loaded: cash =
+    starting cash + the sum of the amounts; each position = shares bought - sold, and its
+    cost basis = the FIFO cost of the shares left (commissions included, as IBKR counts)."""
+    load(inbox_with(tmp_path, "ibkr"))
+    text = (SAMPLES / "ibkr" / IBKR).read_text(encoding="utf-8")
+    (report,) = flex_section(text, "CRTT")
+    (total,) = sql("select sum(amount) from raw_brokerage.transactions")[0]
+    assert Decimal(report["StartingCash"]) + total == Decimal(report["EndingCash"])
+    lots: dict[str, list[list[Decimal]]] = defaultdict(list)
+    trades = sql(
+        "select ticker, action, quantity, price, fees from raw_brokerage.transactions "
+        "where action in ('buy', 'sell') order by executed_at"
+    )
+    for ticker, action, quantity, price, fees in trades:
+        if action == "buy":
+            lots[ticker].append([quantity, quantity * price + fees])
+            continue
+        left = quantity
+        while left:
+            shares, cost = lots[ticker][0]
+            taken = min(left, shares)
+            lots[ticker][0] = [shares - taken, cost - cost * taken / shares]
+            lots[ticker] = [lot for lot in lots[ticker] if lot[0]]
+            left -= taken
+    positions = flex_section(text, "POST")
+    assert {p["Symbol"] for p in positions} == set(lots)
+    for position in positions:
+        held = lots[position["Symbol"]]
+        assert sum(lot[0] for lot in held) == Decimal(position["Quantity"])
+        assert sum(lot[1] for lot in held) == Decimal(position["CostBasisMoney"])

@@ -62,6 +62,9 @@ NOT_VISIBLE_TO_DBT = {"conflicting_duplicate": "duplicate_id"}
 pytestmark = pytest.mark.e2e
 
 PORTFOLIO_MODELS = ["path:models/intermediate/portfolio", "path:models/marts/portfolio"]
+IBKR_SAMPLE = (
+    REPO / "tests" / "data" / "brokers" / "ibkr" / "Portfolio_sample_20261102_20261120.csv"
+)
 
 
 # -- random and extreme broker rows ---------------------------------------------------------
@@ -143,7 +146,8 @@ def extreme_rows(seed: int = 19, count: int = 300) -> list[dict[str, str]]:
 
 
 def write_extreme_inbox(folder: Path) -> Path:
-    folder.mkdir(parents=True)
+    """The extreme rows, and Interactive Brokers' sample statement (reconciled below)."""
+    shutil.copytree(IBKR_SAMPLE.parent, folder / "ibkr")
     (folder / "accounts.csv").write_text(
         "account_id,account_name,base_currency,opened_at\n"
         f"{EXTREME_ACCOUNT},Random and extreme rows,USD,2024-01-02T14:30:00Z\n"
@@ -573,3 +577,44 @@ def test_the_portfolio_models_write_the_same_in_every_time_zone(warehouse, tmp_p
     assert "marts.fct_transaction_anomalies" in tokyo and len(tokyo) >= 9
     for table, content in tokyo.items():
         assert content == new_york[table], table
+
+
+# -- the broker's own numbers -------------------------------------------------------------
+
+
+def flex_section(code: str) -> list[dict[str, str]]:
+    """One section of the IBKR sample statement, read with the csv module alone."""
+    records = list(csv.reader(IBKR_SAMPLE.read_text(encoding="utf-8").splitlines()))
+    start = next(i for i, r in enumerate(records) if r[:2] == ["BOS", code])
+    end = next(i for i, r in enumerate(records) if r[:2] == ["EOS", code])
+    header, *body = records[start + 1 : end]
+    return [dict(zip(header, r, strict=True)) for r in body]
+
+
+def test_the_marts_reconcile_with_the_brokers_own_cash_and_positions(warehouse) -> None:
+    """IBKR's statement ends on the sample's last session (2026-11-20) with its Cash Report
+    and Open Positions: the warehouse's cash, shares and cost basis that day are IBKR's."""
+    (report,) = flex_section("CRTT")
+    assert report["ToDate"] == AS_OF.replace("-", "")
+    ((cash,),) = rows(warehouse, f"""
+        select cash from marts.fct_portfolio_daily
+        where account_id = 'U1234567' and session_date = '{AS_OF}'
+    """)  # fmt: skip
+    # The account opened in the statement's period: its cash starts from zero, as ours does.
+    assert Decimal(report["StartingCash"]) == 0
+    assert cash == Decimal(report["EndingCash"])
+    held = {
+        ticker: (quantity, cost)
+        for ticker, quantity, cost in rows(warehouse, f"""
+            select ticker, quantity, cost_basis from marts.fct_positions_daily
+            where account_id = 'U1234567' and session_date = '{AS_OF}' and quantity != 0
+        """)
+    }  # fmt: skip
+    assert held == {
+        p["Symbol"]: (Decimal(p["Quantity"]), Decimal(p["CostBasisMoney"]))
+        for p in flex_section("POST")
+    }
+    rejected = rows(warehouse, "select transaction_id, reject_reason "
+                               "from marts.fct_quarantined_transactions "
+                               "where account_id = 'U1234567'")  # fmt: skip
+    assert rejected == []

@@ -4,7 +4,8 @@ A file dropped in the inbox needs no flag: its header says what it is. The layou
 order they are tried:
 
 - the project's own CSV (`transaction_id,account_id,...`; ingest/brokerage/inbox.py),
-- Schwab's transactions CSV (schwab.py), Fidelity's activity CSV (fidelity.py),
+- Schwab's transactions CSV (schwab.py), Fidelity's activity CSV (fidelity.py), Interactive
+  Brokers' Flex Query CSV (ibkr.py),
 - every column-mapping file in the inbox (`*.mapping.toml`, mapping.py).
 
 A file that is none of them is rejected in one line that names the layouts known; the
@@ -19,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.brokerage.formats import fidelity, mapping, schwab
+from ingest.brokerage.formats import fidelity, ibkr, mapping, schwab
 from ingest.brokerage.formats.common import LayoutError, Table, read_records
 from ingest.brokerage.formats.mapping import Mapping, MappingError, load_mapping
 from ingest.brokerage.records import TRANSACTION_COLUMNS
 
 log = logging.getLogger(__name__)
 
-BUILT_IN = (schwab, fidelity)
+BUILT_IN = (schwab, fidelity, ibkr)
 NATIVE_TITLE = "project CSV (transaction_id,account_id,executed_at,...)"
 
 

@@ -37,7 +37,9 @@ def warehouse(tmp_path_factory) -> dict[str, str]:
     """The sample (with its defects: duplicates, quarantined bars, gaps), minute marts built."""
     env = warehouse_env(tmp_path_factory.mktemp("minutes"))
     ingest(env, "sample", "--as-of", AS_OF, "--minute-sessions", str(MINUTE_SESSIONS))
-    selection = ["+" + mart for mart in [*MINUTE_MARTS, "fct_quarantined_bars"]]
+    # the dims too: the direct rollup below finds each bar's session through them
+    marts = [*MINUTE_MARTS, "fct_quarantined_bars", "dim_tickers", "dim_trading_sessions"]
+    selection = ["+" + mart for mart in marts]
     dbt(env, "build", "--select", *selection, "--indirect-selection", "cautious")
     return env
 

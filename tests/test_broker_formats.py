@@ -99,10 +99,8 @@ def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -
     assert rows[11][3:8] == ("buy", "5.000000", "405.000000", "0.6500", "-2025.6500")
     assert rows[12][1:8] == (noon_new_york(11, 18), None, "deposit", None, None, None,
                              "5000.0000")  # fmt: skip
-    assert rows[13][3:5] == (
-        "unsupported:TRANSFER OF ASSETS ACAT RECEIVE SPDR S&P 500 ETF (SPY) (Cash)",
-        "10.000000",
-    )
+    # Shares received from another broker (ACAT): a transfer in, without a cost basis.
+    assert rows[13][2:8] == ("SPY", "transfer_in", "10.000000", None, None, None)
     # A short sale is recognised as one (not a sell), for dbt to reject with that reason.
     assert rows[14][3:5] == ("short_sale", "2.000000")
     assert rows[15][3:8] == ("withdrawal", None, None, None, "-200.0000")

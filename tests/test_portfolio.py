@@ -145,9 +145,28 @@ def extreme_rows(seed: int = 19, count: int = 300) -> list[dict[str, str]]:
     return rows_
 
 
+# Shares moved between accounts: in with a cost basis (KO, 12.00) and without one (SPY: the
+# session's close), out first in, first out at cost, then a sale of what is left.
+TRANSFERS_CSV = """\
+transaction_id,account_id,executed_at,ticker,action,quantity,price,fees,amount,currency
+XFER-1,XFER,2025-03-03T15:00:00Z,,deposit,,,0,10000,USD
+XFER-2,XFER,2025-03-04T15:00:00Z,KO,buy,10,60,1,-601,USD
+XFER-3,XFER,2025-03-05T15:00:00Z,KO,transfer_in,5,12,0,,USD
+XFER-4,XFER,2025-03-05T15:00:00Z,SPY,transfer_in,3,,0,0,USD
+XFER-5,XFER,2025-03-10T15:00:00Z,KO,transfer_out,12,,0,,USD
+XFER-6,XFER,2025-03-11T15:00:00Z,KO,sell,3,70,1,209,USD
+"""
+
+
 def write_extreme_inbox(folder: Path) -> Path:
-    """The extreme rows, and Interactive Brokers' sample statement (reconciled below)."""
+    """The extreme rows, the transfers, and Interactive Brokers' sample statement."""
     shutil.copytree(IBKR_SAMPLE.parent, folder / "ibkr")
+    (folder / "transfers").mkdir()
+    (folder / "transfers" / "transfers.csv").write_text(TRANSFERS_CSV)
+    (folder / "transfers" / "accounts.csv").write_text(
+        "account_id,account_name,base_currency,opened_at\n"
+        "XFER,Shares transferred in and out,USD,2025-03-03T14:30:00Z\n"
+    )
     (folder / "accounts.csv").write_text(
         "account_id,account_name,base_currency,opened_at\n"
         f"{EXTREME_ACCOUNT},Random and extreme rows,USD,2024-01-02T14:30:00Z\n"
@@ -257,7 +276,7 @@ def replay(warehouse: Path) -> tuple[dict[tuple, Book], dict[tuple, Book]]:
         select account_id, ticker, executed_at, transaction_id, action, quantity, price, fees,
                cash_amount
         from marts.fct_transactions
-        where action in ('buy', 'sell', 'dividend')
+        where action in ('buy', 'sell', 'dividend', 'transfer_in', 'transfer_out')
     """)  # fmt: skip
     closes = rows(warehouse, """
         select p.account_id, p.ticker, p.session_date, s.close_at
@@ -295,10 +314,14 @@ def apply(book: Book, event: tuple) -> None:
     _, _, _, action, quantity, price, fees, cash = event
     if action == "split":
         book.split(Fraction(str(quantity)))
-    elif action == "buy":
+    elif action in ("buy", "transfer_in"):  # shares in, at their price or cost basis
         book.buy(Fraction(quantity), Fraction(price), Fraction(fees))
     elif action == "sell":
         book.sell(Fraction(quantity), Fraction(price), Fraction(fees))
+    elif action == "transfer_out":  # shares out at their cost: nothing realized
+        realized = book.realized
+        book.sell(Fraction(quantity), Fraction(0), Fraction(0))
+        book.realized = realized
     else:
         book.dividends += Fraction(cash)
 
@@ -618,3 +641,38 @@ def test_the_marts_reconcile_with_the_brokers_own_cash_and_positions(warehouse) 
                                "from marts.fct_quarantined_transactions "
                                "where account_id = 'U1234567'")  # fmt: skip
     assert rejected == []
+
+
+def test_transfers_of_shares_move_lots_at_cost_and_count_as_flows(warehouse) -> None:
+    """KO: 10 bought for 601, 5 in at 12 (60); 12 out take the 10 (601) and 2 of the 5 (24),
+    realizing nothing; 3 sold at 70 less 1 fee against a cost of 36: P&L 173. SPY: 3 in
+    without a cost basis count at that session's close. Each transfer is an external flow
+    at the shares' close that day, so the time-weighted return does not jump."""
+    rejected = rows(warehouse, "select transaction_id from marts.fct_quarantined_transactions "
+                               "where account_id = 'XFER'")  # fmt: skip
+    assert rejected == []
+    lots = rows(warehouse, """
+        select buy_transaction_id, sell_transaction_id, quantity, cost, realized_pnl, is_transfer
+        from marts.fct_lots_realized where account_id = 'XFER' order by all
+    """)  # fmt: skip
+    assert lots == [
+        ("XFER-2", "XFER-5", Decimal(10), Decimal(601), Decimal(0), True),
+        ("XFER-3", "XFER-5", Decimal(2), Decimal(24), Decimal(0), True),
+        ("XFER-3", "XFER-6", Decimal(3), Decimal(36), Decimal(173), False),
+    ]
+    closes = dict(rows(warehouse, """
+        select ticker || ' ' || trade_date, close from marts.fct_prices_daily
+        where (ticker, trade_date) in (('SPY', '2025-03-05'), ('KO', '2025-03-05'),
+                                       ('KO', '2025-03-10'))
+    """))  # fmt: skip
+    (spy_cost,), = rows(warehouse, "select cost_basis from marts.fct_positions_daily "
+                                   "where account_id = 'XFER' and ticker = 'SPY' "
+                                   "and session_date = '2025-03-05'")  # fmt: skip
+    assert float(spy_cost) == pytest.approx(3 * closes["SPY 2025-03-05"], abs=0.005)
+    flows = dict(rows(warehouse, "select session_date::varchar, external_flow "
+                                 "from marts.fct_portfolio_daily "
+                                 "where account_id = 'XFER'"))  # fmt: skip
+    transfer_in = 5 * closes["KO 2025-03-05"] + 3 * closes["SPY 2025-03-05"]
+    assert float(flows["2025-03-05"]) == pytest.approx(transfer_in, abs=0.01)
+    assert float(flows["2025-03-10"]) == pytest.approx(-12 * closes["KO 2025-03-10"], abs=0.01)
+    assert flows["2025-03-03"] == Decimal(10000)

@@ -362,7 +362,7 @@ def _defects(
     )
     tsla_split = next((r for r in good if r["action"] == "split" and r["ticker"] == "TSLA"), None)
     rows = {
-        "unknown_action": {"action": "transfer_in"},
+        "unknown_action": {"action": "exercise"},  # an action the warehouse does not know
         "non_positive_quantity": {"quantity": Decimal(0), "amount": Decimal(0)},
         "future_timestamp": {
             "executed_at": datetime.combine(

@@ -1,13 +1,14 @@
 -- The FIFO matches share out whole trades: the matches of each accepted sell add up to its
 -- quantity, its gross value (quantity x price) and its fees exactly (no sold share unmatched,
 -- no cent lost to rounding); no buy lot gives more shares than it bought, and a lot that is
--- fully sold gives exactly its cost (quantity x price + fees). Returns the offending trades.
+-- fully sold gives exactly its cost (quantity x price + fees). Transfers of shares count as
+-- buys (in) and sells (out, their whole quantity matched, at cost). Returns the offending trades.
 with transactions as (
     select
         *,
         {{ shares_value('quantity', 'price') }} as trade_value
     from {{ ref('fct_transactions') }}
-    where action in ('buy', 'sell')
+    where action in ('buy', 'sell', 'transfer_in', 'transfer_out')
 ),
 
 lots as (
@@ -41,11 +42,16 @@ sell_problems as (
     left join sells_matched
         on transactions.transaction_id = sells_matched.transaction_id
     where
-        transactions.action = 'sell'
+        transactions.action in ('sell', 'transfer_out')
         and (
             sells_matched.matched_quantity is distinct from transactions.quantity
-            or sells_matched.matched_value is distinct from transactions.trade_value
-            or sells_matched.matched_fees is distinct from transactions.fees
+            or (
+                transactions.action = 'sell'
+                and (
+                    sells_matched.matched_value is distinct from transactions.trade_value
+                    or sells_matched.matched_fees is distinct from transactions.fees
+                )
+            )
         )
 ),
 
@@ -57,7 +63,7 @@ buy_problems as (
     inner join buys_matched
         on transactions.transaction_id = buys_matched.transaction_id
     where
-        transactions.action = 'buy'
+        transactions.action in ('buy', 'transfer_in')
         and (
             buys_matched.matched_quantity > transactions.quantity
             or (

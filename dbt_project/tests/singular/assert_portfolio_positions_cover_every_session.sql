@@ -26,7 +26,7 @@ expected_spans as (
         min(transactions.session_date) as first_session_date,
         (select max(prices.trade_date) from prices) as last_session_date
     from transactions
-    where transactions.action in ('buy', 'dividend')
+    where transactions.action in ('buy', 'transfer_in', 'dividend')
     group by transactions.account_id, transactions.ticker
 ),
 

@@ -41,6 +41,8 @@ ACTIONS = (
     "split",
     "interest",
     "withholding_tax",
+    "transfer_in",
+    "transfer_out",
     "short_sale",  # recognised, and rejected by dbt with that reason (no FIFO on negative lots)
 )
 # A broker action the warehouse does not model yet is kept as `unsupported:<their words>`,

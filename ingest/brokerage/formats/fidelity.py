@@ -73,8 +73,13 @@ ACTIONS = {
     "YOU SOLD SHORT SALE": "short_sale",
     "YOU BOUGHT SHORT COVER": "short_sale",
 }
-# Between accounts: cash in or out, or shares when the row has a quantity.
-TRANSFERS = {"TRANSFERRED FROM": "deposit", "TRANSFERRED TO": "withdrawal"}
+# Between accounts: cash in or out, or shares when the row has a quantity (in or out by its
+# sign: transfer_in, transfer_out).
+TRANSFERS = {
+    "TRANSFERRED FROM": "deposit",
+    "TRANSFERRED TO": "withdrawal",
+    "TRANSFER OF ASSETS": "deposit",  # an ACAT: cash in, or shares by their sign
+}
 # Known, not modelled by the warehouse yet: kept, rejected by dbt.
 UNSUPPORTED = (
     "SHORT-TERM CAP GAIN",
@@ -85,7 +90,6 @@ UNSUPPORTED = (
     "REDEMPTION",
     "IN LIEU OF FRX SHARE",
     "JOURNALED",
-    "TRANSFER OF ASSETS",
 )
 
 _ACCOUNT_NUMBER = re.compile(r"([A-Z]?\d{5,})$")
@@ -153,9 +157,9 @@ def _action(action: str, quantity: str, security_type: str) -> str | None:
         return ACTIONS[mapped]
     if transfer:
         moves_shares = quantity.strip() not in ("", "0", "0.0", "0.00", "0.000")
-        return (
-            UNSUPPORTED_PREFIX + " ".join(action.split()) if moves_shares else TRANSFERS[transfer]
-        )
+        if not moves_shares:
+            return TRANSFERS[transfer]
+        return "transfer_out" if quantity.strip().startswith("-") else "transfer_in"
     return None
 
 
@@ -178,7 +182,7 @@ def rows(table: Table) -> list[tuple[int, dict]]:
             row.unparsed["action"] = " ".join(cells["Action"].split())
         row.set("action", action)
         their_quantity = row.parse("quantity", cells["Quantity"], quantity)
-        if action in ("buy", "sell", "short_sale"):
+        if action in ("buy", "sell", "short_sale", "transfer_in", "transfer_out"):
             row.set("quantity", absolute(their_quantity))  # Fidelity signs a sale's negative
         elif their_quantity == 0:
             row.set("quantity", None)  # Fidelity's 0 on rows that move no shares

@@ -87,7 +87,15 @@ located as (
         tickers.currency as ticker_currency,
         accounts.account_id is not null as is_known_account,
         tickers.ticker is not null as is_known_ticker,
-        sessioned.action in ('buy', 'sell', 'dividend', 'split') as is_security_action,
+        sessioned.action in (
+            'buy', 'sell', 'dividend', 'split', 'transfer_in', 'transfer_out'
+        ) as is_security_action,
+        -- A transfer of shares in carries its cost basis per share in price when the broker
+        -- gives it; otherwise the shares count at the session's close (in major units).
+        coalesce(
+            sessioned.price,
+            cast(round(transfer_closes.close * tickers.price_to_major_unit, 6) as decimal(18, 6))
+        ) as transfer_in_price,
         -- A dividend may come as the cash amount alone (Schwab's and Fidelity's exports give no
         -- shares held nor dividend per share): then both are null; given, both must be > 0.
         (
@@ -103,6 +111,11 @@ located as (
         on sessioned.account_id = accounts.account_id
     left join tickers
         on sessioned.ticker = tickers.ticker
+    left join prices as transfer_closes
+        on
+            sessioned.action = 'transfer_in'
+            and sessioned.ticker = transfer_closes.ticker
+            and sessioned.session_date = transfer_closes.trade_date
 ),
 
 row_checked as (
@@ -120,7 +133,7 @@ row_checked as (
                 action is null
                 or action not in (
                     'buy', 'sell', 'dividend', 'deposit', 'withdrawal', 'fee', 'split', 'interest',
-                    'withholding_tax'
+                    'withholding_tax', 'transfer_in', 'transfer_out'
                 )
                 then 'unknown_action'
             -- a cell the loader could not read (its text is in unparsed_values): the cause,
@@ -145,6 +158,10 @@ row_checked as (
                 then 'currency_mismatch'
             when needs_quantity_and_price and coalesce(quantity, 0) <= 0 then 'non_positive_quantity'
             when needs_quantity_and_price and coalesce(price, 0) <= 0 then 'non_positive_price'
+            when action in ('transfer_in', 'transfer_out') and coalesce(quantity, 0) <= 0
+                then 'non_positive_quantity'
+            when action = 'transfer_in' and price <= 0 then 'non_positive_price'
+            when action = 'transfer_in' and transfer_in_price is null then 'missing_cost_basis'
             when abs(quantity) > max_quantity then 'implausible_quantity'
             when abs(price) > max_price then 'implausible_price'
             when
@@ -154,7 +171,9 @@ row_checked as (
                 then 'implausible_amount'
             when
                 fees < 0
-                or (action != 'split' and reported_amount is null)
+                or (action not in ('split', 'transfer_in', 'transfer_out') and reported_amount is null)
+                -- shares moved between accounts move no cash
+                or (action in ('transfer_in', 'transfer_out') and reported_amount != 0)
                 or (action in ('deposit', 'dividend') and reported_amount <= 0)
                 or (action in ('withdrawal', 'fee', 'buy') and reported_amount >= 0)
                 -- interest is paid or charged (margin), withholding tax withheld or refunded
@@ -171,7 +190,8 @@ trade_sequence as (
         transaction_id,
         account_id,
         ticker,
-        action,
+        -- shares in and out of the holding: a transfer in adds like a buy, out takes like a sell
+        case when action in ('buy', 'transfer_in') then 'buy' else 'sell' end as action,
         cast(quantity as decimal(38, 6))
         * {{ split_factor_after('row_checked.ticker', 'row_checked.executed_at') }} as latest_units,
         row_number() over (
@@ -179,7 +199,7 @@ trade_sequence as (
             order by executed_at, transaction_id
         ) as trade_number
     from row_checked
-    where row_reject_reason is null and action in ('buy', 'sell')
+    where row_reject_reason is null and action in ('buy', 'sell', 'transfer_in', 'transfer_out')
 ),
 
 -- No short positions: a sell larger than what is held at that moment is rejected, and a
@@ -252,7 +272,10 @@ final as (
         row_checked.ticker,
         row_checked.action,
         row_checked.quantity,
-        row_checked.price,
+        case
+            when row_checked.action = 'transfer_in' then row_checked.transfer_in_price
+            else row_checked.price
+        end as price,
         row_checked.fees,
         row_checked.reported_amount,
         row_checked.currency,

@@ -14,20 +14,24 @@
 -- decimal; all of it in decimal arithmetic.
 with transactions as (
     select * from {{ ref('fct_transactions') }}
-    where action in ('buy', 'sell')
+    where action in ('buy', 'sell', 'transfer_in', 'transfer_out')
 ),
 
+-- A transfer of shares in is a lot like a buy (its cost: the cost basis given, or the day's
+-- close, as price; no fees); a transfer out takes lots first in, first out like a sell, but
+-- realizes nothing: the shares leave at their cost.
 trades as (
     select
         transaction_id,
         account_id,
         ticker,
-        action,
+        case when action in ('buy', 'transfer_in') then 'buy' else 'sell' end as action,
+        action = 'transfer_out' as is_transfer,
         executed_at,
         cast(timezone('America/New_York', executed_at) as date) as trade_date,
         cast(quantity as decimal(38, 6)) as quantity,
         cast(fees as decimal(38, 4)) as fees,
-        {{ shares_value('quantity', 'price') }} as trade_value,
+        coalesce({{ shares_value('quantity', 'price') }}, 0) as trade_value,
         cast(quantity as decimal(38, 6))
         * {{ split_factor_after('transactions.ticker', 'transactions.executed_at') }} as latest_units
     from transactions
@@ -84,7 +88,8 @@ matches as (
         sells.latest_units as sell_units,
         sells.quantity as sell_quantity,
         sells.trade_value as sell_value,
-        sells.fees as sell_fees
+        sells.fees as sell_fees,
+        sells.is_transfer
     from sells
     inner join buy_lots
         on
@@ -104,6 +109,7 @@ allocated as (
         sold_at,
         buy_date,
         sell_date,
+        is_transfer,
         {{ allocate_pro_rata('sell_quantity', 'overlap_start', 'overlap_end', 'sell_start', 'sell_units', 6) }}
             as quantity,
         {{ allocate_pro_rata('lot_quantity', 'overlap_start', 'overlap_end', 'lot_start', 'lot_units', 6) }}
@@ -126,11 +132,13 @@ final as (
         cast(purchase_quantity as decimal(18, 6)) as purchase_quantity,
         -- `cost` is the name issue 7 gives the column; sqlfluff lists it as a keyword.
         cast(cost_sold as decimal(18, 4)) as cost, -- noqa: RF04
-        cast(proceeds as decimal(18, 4)) as proceeds,
-        cast(fees as decimal(18, 4)) as fees,
-        cast(proceeds - fees - cost_sold as decimal(18, 4)) as realized_pnl,
+        cast(case when is_transfer then cost_sold else proceeds end as decimal(18, 4)) as proceeds,
+        cast(case when is_transfer then 0 else fees end as decimal(18, 4)) as fees,
+        cast(case when is_transfer then 0 else proceeds - fees - cost_sold end as decimal(18, 4))
+            as realized_pnl,
         cast(date_diff('day', buy_date, sell_date) as integer) as holding_period_days,
-        sell_date > cast(buy_date + interval 1 year as date) as is_long_term
+        sell_date > cast(buy_date + interval 1 year as date) as is_long_term,
+        is_transfer
     from allocated
 )
 

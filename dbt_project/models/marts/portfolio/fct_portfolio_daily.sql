@@ -20,6 +20,11 @@ accounts as (
     select * from {{ ref('stg_brokerage__accounts') }}
 ),
 
+transfers as (
+    select * from {{ ref('fct_transactions') }}
+    where action in ('transfer_in', 'transfer_out')
+),
+
 prices as (
     select * from {{ ref('fct_prices_daily') }}
 ),
@@ -31,6 +36,25 @@ daily_market_value as (
         sum(market_value) as market_value
     from positions
     group by account_id, session_date
+),
+
+-- Shares transferred in or out are external flows at their market value: the session's
+-- close of the position (carried forward over a quarantined bar) times the shares moved.
+transfer_flows as (
+    select
+        transfers.account_id,
+        transfers.session_date,
+        sum(
+            case when transfers.action = 'transfer_in' then 1 else -1 end
+            * {{ shares_value('transfers.quantity', 'positions.close') }}
+        ) as transfer_flow
+    from transfers
+    inner join positions
+        on
+            transfers.account_id = positions.account_id
+            and transfers.ticker = positions.ticker
+            and transfers.session_date = positions.session_date
+    group by transfers.account_id, transfers.session_date
 ),
 
 benchmark_returns as (
@@ -50,12 +74,16 @@ valued as (
         account_cash.cash + coalesce(daily_market_value.market_value, 0) as nav,
         account_cash.deposits,
         account_cash.withdrawals,
-        account_cash.external_flow
+        account_cash.external_flow + coalesce(transfer_flows.transfer_flow, 0) as external_flow
     from account_cash
     left join daily_market_value
         on
             account_cash.account_id = daily_market_value.account_id
             and account_cash.session_date = daily_market_value.session_date
+    left join transfer_flows
+        on
+            account_cash.account_id = transfer_flows.account_id
+            and account_cash.session_date = transfer_flows.session_date
 ),
 
 opening as (

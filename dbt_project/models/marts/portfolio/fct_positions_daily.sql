@@ -1,5 +1,7 @@
 -- Holdings per account, ticker and session close, from the session of the first buy (or
--- dividend) through the latest session of market data, days at zero after a full sale included.
+-- transfer in, or dividend) through the latest session of market data, days at zero after a
+-- full sale included. A transfer in adds shares at its cost basis, a transfer out takes them
+-- FIFO at cost (fct_lots_realized).
 -- Quantities are summed in latest share units (see fct_lots_realized) and stated in the
 -- units of each session by dividing by the split factor still to come, so a split raises the
 -- quantity on its ex-date and leaves the cost basis unchanged. The cost basis is what was
@@ -49,7 +51,7 @@ held_tickers as (
         ticker,
         min(session_date) as first_session_date
     from transactions
-    where action in ('buy', 'dividend')
+    where action in ('buy', 'transfer_in', 'dividend')
     group by account_id, ticker
 ),
 
@@ -72,15 +74,18 @@ daily_trades as (
         ticker,
         session_date,
         sum(
-            case when action = 'buy' then 1 else -1 end
+            case when action in ('buy', 'transfer_in') then 1 else -1 end
             * cast(quantity as decimal(38, 6))
             * {{ split_factor_after('transactions.ticker', 'transactions.executed_at') }}
         ) as latest_units_change,
         sum(
-            case when action = 'buy' then {{ shares_value('quantity', 'price') }} + fees else 0 end
+            case
+                when action in ('buy', 'transfer_in') then {{ shares_value('quantity', 'price') }} + fees
+                else 0
+            end
         ) as cost_bought
     from transactions
-    where action in ('buy', 'sell')
+    where action in ('buy', 'sell', 'transfer_in', 'transfer_out')
     group by account_id, ticker, session_date
 ),
 

@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ingest.intraday.command import add_parser as add_replay_parser
 
     add_replay_parser(sub, date_type=_date, ticker_list=_ticker_list)
+    from ingest.session_check import add_parser as add_session_check_parser
+
+    add_session_check_parser(sub, date_type=_date)
 
     sub.add_parser(
         "check",
@@ -669,6 +672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ingest.intraday.command import run as run_session_replay
 
             return run_session_replay(args)
+        if args.command == "session-check":  # reads no warehouse: ingest/session_check.py
+            from ingest.session_check import run as run_session_check
+
+            return run_session_check(args)
         warehouse = resolve_warehouse(args.target, args.warehouse)
         if args.command == "with-lock":
             command = args.run[1:] if args.run[:1] == ["--"] else args.run

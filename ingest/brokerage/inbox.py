@@ -38,8 +38,7 @@ from ingest.brokerage.records import (
     COLUMNS,
     KEYS,
     RAW_SCHEMAS,
-    Delivered,
-    keep_last_version,
+    _content,
     parse_record,
     raw_table,
 )
@@ -91,22 +90,39 @@ def find_exports(inbox: Path, kind: str) -> list[ExportFile]:
     return found
 
 
-def read_export(export: ExportFile) -> list[tuple[int, dict[str, str]]]:
-    """(line number, {column: text}) of every record, or RejectedFile with the reason."""
+def read_export(export: ExportFile) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: text}) of every record, one at a time, or RejectedFile with
+    the reason. The whole file is checked before the first record comes out, so a file
+    rejected at its last line yields nothing: no row of it is half loaded."""
+    names = _checked_export(export)
+    reader = csv.reader(_lines(export.data), strict=True)
+    next(reader)
+    for fields in reader:
+        if fields:  # not a blank line
+            yield reader.line_num, dict(zip(names, fields, strict=True))
+
+
+def _lines(data: bytes) -> io.TextIOWrapper:
+    """The file's lines, decoded chunk by chunk (io.StringIO would hold the whole text at
+    4 bytes a character)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
+def _checked_export(export: ExportFile) -> list[str]:
+    """The file's header names, after one pass over every line (no record kept)."""
     data = export.data
     if not data:
         raise RejectedFile("empty file (not even a header)")
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # only to name the offset of a bad byte; not kept
     except UnicodeDecodeError as error:
         raise RejectedFile(
             f"not UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"
         ) from error
-    if not text.endswith(("\n", "\r")):
+    if not data.endswith((b"\n", b"\r")):
         raise RejectedFile("truncated: the last line has no line break")
     expected = COLUMNS[export.kind]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
+    reader = csv.reader(_lines(data), strict=True)
     try:
         names = [name.strip().lower() for name in next(reader)]
         missing = [c for c in expected if c not in names]
@@ -125,24 +141,80 @@ def read_export(export: ExportFile) -> list[tuple[int, dict[str, str]]]:
                 )
             )
         for fields in reader:
-            if not fields:
-                continue  # a blank line
-            if len(fields) != len(names):
+            if fields and len(fields) != len(names):
                 raise RejectedFile(
                     f"line {reader.line_num} has {len(fields)} fields, the header "
                     f"{len(names)} (truncated or malformed)"
                 )
-            records.append((reader.line_num, dict(zip(names, fields, strict=True))))
     except csv.Error as error:
         raise RejectedFile(f"malformed CSV at line {reader.line_num}: {error}") from error
-    return records
+    return names
+
+
+BATCH_ROWS = 50_000  # rows per arrow batch: memory stays bounded whatever the file's size
+
+
+class LastVersions:
+    """keep_last_version (records.py) for a stream: rows are parsed into arrow batches as
+    they are read, and only a little per key is remembered (its last row number, the export
+    that delivered it last, and the distinct contents it had there), so memory grows with
+    the number of ids, not with the text of every row (a 1 M-row file took 2.8 GB)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind, self.key, self.columns = kind, KEYS[kind], COLUMNS[kind]
+        self.state: dict[str, list[Any]] = {}  # key -> [row number, export, hash, other hashes]
+        self.count = 0
+        self.batches: list[tuple[int, pa.Table]] = []  # (row number of the first row, rows)
+        self._pending: list[dict[str, Any]] = []
+
+    def add(self, row: dict[str, Any], export: str, line: int) -> None:
+        number, self.count = self.count, self.count + 1
+        value, content = row[self.key], hash(_content(row, self.columns))
+        known = self.state.get(value)
+        if known is None or known[1] != export:  # conflicts count within one export only
+            self.state[value] = [number, export, content, None]
+        else:
+            known[0] = number
+            if content != known[2]:
+                known[3] = (known[3] or set()) | {content}
+        self._pending.append(dict(row, source_file=export, source_line=line))
+        if len(self._pending) >= BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            first = self.count - len(self._pending)
+            self.batches.append((first, raw_table(self.kind, self._pending)))
+            self._pending = []
+
+    @property
+    def duplicates_removed(self) -> int:
+        return self.count - len(self.state)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The last version of every key, batch by batch."""
+        self._flush()
+        batches, self.batches = self.batches, []
+        for first, table in batches:
+            keys = table.column(self.key).to_pylist()
+            keep = [self.state[k][0] == first + i for i, k in enumerate(keys)]
+            table = table.filter(pa.array(keep))
+            if self.kind == "transactions" and table.num_rows:
+                conflicts = [
+                    len(self.state[k][3] or ()) for k in table.column(self.key).to_pylist()
+                ]
+                at = table.schema.get_field_index("conflicting_versions")
+                field = table.schema.field(at)
+                table = table.set_column(at, field, pa.array(conflicts, type=field.type))
+            if table.num_rows:
+                yield table
 
 
 def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Table]:
     """New and changed files of one kind, parsed, deduplicated, as one arrow table."""
     loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
     key = KEYS[kind]
-    delivered: list[Delivered] = []
+    versions = LastVersions(kind)
     mappings: list[formats.Mapping] = []
     resent: list[str] = []  # files loaded before in another version: their rows are replaced
     if kind == "transactions":  # broker layouts plug in here: formats/ says which a file is
@@ -176,40 +248,39 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
             parsed = (
                 detected.read()
                 if detected is not None
-                else [(line, parse_record(kind, record)) for line, record in read_export(export)]
+                else ((line, parse_record(kind, record)) for line, record in read_export(export))
             )
-        except RejectedFile as error:
+            rows, keyless, first, last = 0, [], None, None
+            for line, row in parsed:
+                if row[key] is None:
+                    keyless.append(line)
+                    continue
+                rows += 1
+                versions.add(row, export.name, line)
+                if (at := row.get("executed_at")) is not None:
+                    first, last = min(first or at, at), max(last or at, at)
+        except RejectedFile as error:  # raised before the file's first row (read_export)
             report.fail(export.name, f"rejected: {error}")
             continue
-        rows, keyless = [], []
-        for line, row in parsed:
-            if row[key] is None:
-                keyless.append(line)
-                continue
-            rows.append(row)
-            delivered.append(Delivered(row, export.name, export.name, line))
         if keyless:  # no key, no row: it could never be merged or corrected. The file loads.
             lines = ", ".join(map(str, keyless))
             report.fail(f"{export.name} line {lines}", f"no {key}: row skipped")
-        instants = [r["executed_at"] for r in rows if r.get("executed_at") is not None]
-        report.received(
-            export.name, len(rows), 0, min(instants, default=None), max(instants, default=None)
-        )
+        report.received(export.name, rows, 0, first, last)
         loaded[state_key] = fingerprint
         if previously_loaded and kind == "transactions":
             resent.append(export.name)
         log.info(
             "%s: %d %s rows (%s)",
             export.name,
-            len(rows),
+            rows,
             kind,
             detected.layout if detected is not None else "project CSV",
         )
-    result = keep_last_version(kind, delivered)
-    report.duplicates_removed += result.duplicates_removed
-    retired = retire_missing_rows(resent, {row[key] for row in result.rows}, report)
-    if result.rows or retired:
-        yield raw_table(kind, result.rows + retired)
+    report.duplicates_removed += versions.duplicates_removed
+    yield from versions.tables()
+    retired = retire_missing_rows(resent, set(versions.state), report)
+    if retired:
+        yield raw_table(kind, retired)
 
 
 def live_rows(where: str, *args: Any, pipeline: Any = None) -> list[dict[str, Any]]:

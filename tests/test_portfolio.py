@@ -676,3 +676,16 @@ def test_transfers_of_shares_move_lots_at_cost_and_count_as_flows(warehouse) -> 
     assert float(flows["2025-03-05"]) == pytest.approx(transfer_in, abs=0.01)
     assert float(flows["2025-03-10"]) == pytest.approx(-12 * closes["KO 2025-03-10"], abs=0.01)
     assert flows["2025-03-03"] == Decimal(10000)
+
+
+def test_income_reconciles_with_the_brokers_cash_report(warehouse) -> None:
+    """IBKR's Cash Report states the period's dividends, withholding tax and interest."""
+    (report,) = flex_section("CRTT")
+    ((gross, tax, interest, net),) = rows(warehouse, """
+        select sum(dividends_gross), sum(withholding_tax), sum(interest), sum(net_income)
+        from marts.fct_income_monthly where account_id = 'U1234567'
+    """)  # fmt: skip
+    assert gross == Decimal(report["Dividends"])
+    assert tax == Decimal(report["WithholdingTax"])
+    assert interest == Decimal(report["BrokerInterest"])
+    assert net == gross + tax + interest

@@ -117,11 +117,8 @@ test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt 
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(PY) -m ingest sample --as-of $(TEST_AS_OF)
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
 
-lint: setup ## ruff (Python), sqlfluff (dbt models), actionlint (workflows)
-	$(VENV)/bin/ruff check ingest tests bench
-	$(VENV)/bin/ruff format --check ingest tests bench
-	$(VENV)/bin/sqlfluff lint dbt_project/models dbt_project/tests/singular
-	node tools/actionlint.cjs
+lint: setup ## pre-commit's hooks on every tracked file: ruff, ruff format, sqlfluff, actionlint, check-yaml
+	$(VENV)/bin/pre-commit run --all-files
 
 docs: setup ## dbt docs generate (the lineage catalog)
 	$(LOCKED) $(DBT) docs generate

@@ -72,10 +72,12 @@ setup-browser:
 		echo "error: the report page tests need Chromium: install the 'chromium' package" >&2; exit 1; \
 	fi
 
-demo: setup ## the whole job on the offline sample, in the sample warehouse: generate -> load -> dbt build -> reports build
+demo: setup ## the whole job on the offline sample, in the sample warehouse: generate -> load -> dbt build -> freshness -> reports build
 	@$(MAKE) SAMPLE=1 ingest-sample
 	@$(MAKE) SAMPLE=1 ingest-brokerage-mock
 	@$(MAKE) SAMPLE=1 build
+	@# For the data-quality page's freshness table; a stale source is a finding, not a failed demo.
+	@$(MAKE) SAMPLE=1 freshness || echo "make demo: a source is stale or its check failed: the data-quality page says which"
 	@$(MAKE) SAMPLE=1 reports
 	@echo
 	@echo "Demo done."

@@ -31,6 +31,22 @@
         {%- for result in results %}
             {%- set node = result.node %}
             {%- set severity = node.config.severity if node.resource_type in ('test', 'unit_test') else none %}
+            {%- set message = result.message %}
+            {#- A freshness result has no message: say the data's age and the thresholds it was
+                judged against ("age 10 d 18 h, data through 2026-11-20 21:00 UTC; warn after
+                4 days, error after 7 days"), for the data-quality page. -#}
+            {%- if node.resource_type == 'source' and result.age is defined and result.age is not none %}
+                {%- set age = result.age | int %}
+                {%- set age_text = (age // 86400) ~ ' d ' ~ (age % 86400 // 3600) ~ ' h' if age >= 86400
+                    else (age // 3600) ~ ' h ' ~ (age % 3600 // 60) ~ ' min' %}
+                {%- set thresholds = [] %}
+                {%- for kind, after in [('warn', node.freshness.warn_after), ('error', node.freshness.error_after)] if after and after.count is not none %}
+                    {%- do thresholds.append(kind ~ ' after ' ~ after.count ~ ' ' ~ (after.period if after.count == 1 else after.period.plural())) %}
+                {%- endfor %}
+                {%- set message = 'age ' ~ age_text ~ ', data through '
+                    ~ result.max_loaded_at.strftime('%Y-%m-%d %H:%M') ~ ' UTC; '
+                    ~ (thresholds | join(', ') or 'no thresholds') %}
+            {%- endif %}
             (
                 '{{ invocation_id }}',
                 '{{ flags.WHICH }}',
@@ -44,7 +60,7 @@
                 '{{ result.status }}',
                 {{ result.failures if result.failures is not none else 'null' }},
                 {{ result.execution_time }},
-                {{ "'" ~ (result.message | string | replace("'", "''"))[:500] ~ "'" if result.message else 'null' }}
+                {{ "'" ~ (message | string | replace("'", "''"))[:500] ~ "'" if message else 'null' }}
             ){{ "," if not loop.last }}
         {%- endfor %}
     {%- endif -%}

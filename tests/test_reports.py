@@ -1,8 +1,10 @@
 """The reports as a reader sees them: build the Evidence site on a sample warehouse, serve it
 on 127.0.0.1 and open every page in headless Chromium (reports/tests/browse.mjs drives it
-with puppeteer-core). A page fails on a console error, an uncaught exception, a failed
-request, an error box where a component's query failed, or a chart left undrawn. A
-screenshot of each page goes to build/screenshots/ (look at them).
+with puppeteer-core; the ticker pages after the first by in-app navigation, as a reader
+clicking through them, which saves starting DuckDB-Wasm 19 times). A page fails on a console
+error, an uncaught exception, a failed request, an error box where a component's query
+failed, or a chart left undrawn. A screenshot of each page goes to build/screenshots/ (look
+at them), with each page's timings in timings.json.
 
 Needs Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium) and the npm
 packages of reports/ (make setup).
@@ -17,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -104,10 +107,30 @@ def built_pages(root: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def visits(site) -> dict[str, dict]:
-    """Every built page, opened once; results by path."""
+def browsed(site) -> dict:
+    """Every built page opened once in one browser, and another account picked on the
+    portfolio page and each period button clicked on AAPL's chart after their visits. The
+    ticker pages after the first are opened by in-app
+    navigation (browse.mjs says why: DuckDB-Wasm starts once per tab, not once per page);
+    every page is also opened in a phone-wide tab. Each page's phase timings go to
+    build/screenshots/timings.json."""
     pages = built_pages(site["root"])
-    return {page["path"]: page for page in browse(site, "--concurrency", "3", *pages)["pages"]}
+    report = browse(site, "--concurrency", "3", "--navigate-under", "/ticker/", "--phone",
+                    "--select-account", "/portfolio/", "--click-periods", "/ticker/AAPL/",
+                    *pages)  # fmt: skip
+    timings = [
+        {key: page[key] for key in ("path", "opened", "seconds", "phases")}
+        | {"phone": {key: page["phone"][key] for key in ("opened", "seconds", "phases")}}
+        for page in report["pages"]
+    ]
+    (SCREENSHOTS / "timings.json").write_text(json.dumps(timings, indent=1))
+    return report
+
+
+@pytest.fixture(scope="module")
+def visits(browsed) -> dict[str, dict]:
+    """Every built page, opened once; results by path."""
+    return {page["path"]: page for page in browsed["pages"]}
 
 
 def test_every_page_and_every_ticker_page_is_built(site) -> None:
@@ -161,8 +184,17 @@ def test_every_page_has_a_screenshot(visits) -> None:
         assert screenshot.stat().st_size > 20_000, path  # a blank 1400 px page is ~5 kB
 
 
-def test_picking_another_account_changes_the_numbers(site) -> None:
-    picked = browse(site, "--select-account", "/portfolio/")["selection"]
+def test_every_template_is_opened_by_its_url_at_least_once(visits) -> None:
+    """Pages reached by in-app navigation skip their own HTML: each template must still be
+    loaded and hydrated from a URL once, and only the ticker pages may be navigated to."""
+    opened_by_url = {path for path, page in visits.items() if page["opened"] == "url"}
+    ticker_pages = {path for path in visits if re.fullmatch(r"/ticker/[^/]+/", path)}
+    assert set(visits) - ticker_pages <= opened_by_url
+    assert ticker_pages & opened_by_url, "no ticker page opened by its URL"
+
+
+def test_picking_another_account_changes_the_numbers(browsed) -> None:
+    picked = browsed["selection"]
     assert not picked["consoleErrors"] and not picked["pageErrors"] and not picked["errorBoxes"]
     before, after = picked["selectedBefore"], picked["selectedAfter"]
     assert "ACC-1001" in before and after != before
@@ -333,3 +365,134 @@ def test_the_build_says_what_it_does_and_how_to_view_it(site) -> None:
         assert step in output, step
     assert re.search(r"build\.sh: built \d+ pages into .* in (\d+m )?\d+s", output), output[-2000:]
     assert output.rstrip().splitlines()[-1].startswith("build.sh: view them: make reports-serve")
+
+
+def test_the_freshness_table_shows_age_and_thresholds(visits) -> None:
+    # The fixture ran `dbt source freshness` on the pinned sample: its market data is stale
+    # by now, its brokerage and audit tables fresh (loaded today).
+    section = visits["/data-quality/"]["text"].split("\nFreshness\n")[-1]
+    assert "Age at the check" in section and "Thresholds" in section
+    assert "warn after 4 days, error after 7 days" in section  # raw_yfinance's, from its YAML
+    age = r"\d+ (d \d+ h|h \d+ min)"
+    verdict = r"(fresh|stale \((warn|error)\))"
+    assert re.search(rf"\bbars_1d\s+{verdict}\s+{age}\s+2026-11-2\d", section), section[:1500]
+    assert re.search(rf"\bruns\s+fresh\s+{age}", section), section[:1500]
+
+
+def test_make_demo_runs_freshness_before_the_reports() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAREHOUSE_PATH", "MAKEFLAGS")}
+    demo = subprocess.run(["make", "-n", "demo"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120, check=True).stdout  # fmt: skip
+    build, freshness, reports = (
+        demo.find("dbt build"), demo.find("dbt source freshness"), demo.find("scripts/build.sh")
+    )  # fmt: skip
+    assert -1 < build < freshness < reports, demo[-3000:]
+
+
+def test_the_ticker_chart_marks_splits_and_dividends_in_its_currency(site, visits) -> None:
+    chart = visits["/ticker/AAPL/"]["priceChart"]
+    assert chart, "no price chart drawn on the AAPL page"
+    first_day = min(visits["/ticker/AAPL/"]["volumeChart"]["dates"])
+    actions = query(
+        site["env"],
+        "select trade_date, split_ratio, dividend_per_share from marts.fct_prices_daily "
+        f"where ticker = 'AAPL' and trade_date >= '{first_day}' "
+        "and (split_ratio <> 1 or dividend_per_share > 0) order by trade_date",
+    )
+    splits = [(str(day), f"{ratio:g}:1 split") for day, ratio, _ in actions if ratio != 1]
+    dividends = [str(day) for day, _, dividend in actions if dividend > 0]
+    assert splits and dividends, "the sample's AAPL has a split and dividends in the last year"
+    assert [tuple(mark) for mark in chart["splits"]] == splits
+    assert [mark[0] for mark in chart["dividends"]] == dividends
+    day, _, amount = next(action for action in actions if action[2] > 0)
+    assert chart["dividends"][0][1] == f"Ex-dividend {day}: ${amount:.2f} a share"
+    # The price axis is in the ticker's currency (dim_tickers.price_currency: USD for AAPL).
+    assert chart["priceLabel123"] == "$123"
+    assert "USD" in chart["title"]
+
+
+def test_stale_data_is_flagged_where_its_date_is_shown(visits) -> None:
+    """The pinned sample ends 2026-11-20: by any later day it is stale, and says so; the
+    brokerage sample's planted future transaction makes its run's data-through a future date."""
+    assert re.fullmatch(
+        r"Data through 2026-11-20: \d+ days ago, stale \(nothing newer has been loaded\)\.",
+        visits["/ticker/AAPL/"]["dataThrough"] or "",
+    ), visits["/ticker/AAPL/"]["dataThrough"]
+    assert re.fullmatch(r"\(\d+ days ago\)", visits["/"]["dataThroughFlag"] or ""), visits["/"]
+    runs = visits["/pipeline-health/"]["text"].split("\nRuns\n")[-1]
+    assert "⚠ future date" in runs, runs[:2000]
+    assert re.search(r"2026-11-20 ⚠ \d+ days before the run", runs), runs[:2000]
+
+
+def test_every_page_fits_a_phone_screen(visits) -> None:
+    """At 390 px the page itself never pans sideways (a wide table scrolls inside its own
+    box); the phone screenshots are <page>-phone.png."""
+    overflowing = {
+        path: (page["phone"]["overflowPx"], page["phone"]["stickingOut"])
+        for path, page in visits.items()
+        if page["phone"]["overflowPx"] > 0
+    }
+    assert not overflowing, overflowing
+    problems = {
+        path: {kind: page["phone"][kind] for kind in ("consoleErrors", "pageErrors", "unsettled")}
+        for path, page in visits.items()
+        if any(page["phone"][kind] for kind in ("consoleErrors", "pageErrors", "unsettled"))
+    }
+    assert not problems, problems
+    for page in visits.values():
+        assert Path(page["phone"]["screenshot"]).stat().st_size > 10_000
+
+
+def test_period_buttons_change_the_charts_range(browsed, visits) -> None:
+    """1M, 6M, YTD, 1Y and Max zoom AAPL's chart to that span, up to the last session."""
+    clicked = browsed["periods"]
+    assert not clicked["consoleErrors"] and not clicked["pageErrors"], clicked
+    shown = clicked["periods"]
+    dates = visits["/ticker/AAPL/"]["volumeChart"]["dates"]
+    last = date.fromisoformat(str(dates[-1])[:10])
+    assert all(span["last"] == str(dates[-1])[:10] for span in shown.values()), shown
+    back = {name: (last - date.fromisoformat(span["first"])).days for name, span in shown.items()}
+    assert 26 <= back["1M"] <= 31, shown
+    assert 176 <= back["6M"] <= 184, shown
+    assert 359 <= back["1Y"] <= 366, shown
+    assert shown["Max"]["first"] == str(dates[0])[:10] and shown["Max"]["sessions"] == len(dates)
+    ytd = date.fromisoformat(shown["YTD"]["first"])
+    assert (ytd.year, ytd.month) == (last.year, 1) and ytd.day <= 7, shown
+    sessions = [shown[name]["sessions"] for name in ("1M", "6M", "1Y", "Max")]
+    assert sessions == sorted(sessions) and 18 <= sessions[0] <= 23, shown
+
+
+def data_quality_counts(text: str) -> dict[str, tuple[int, ...]]:
+    """The test counts as the built data-quality page shows them: its opening sentence, its
+    'Data tests passed' figure and the latest row of Recent builds."""
+    number = r"(\d[\d,]*)"
+    sentence = re.search(
+        rf"ran {number} data tests: {number} passed, {number} warned and {number} failed, "
+        rf".* and {number} unit tests, {number} of them failing",
+        text,
+    )
+    figure = re.search(rf"\nData tests passed\n+{number}\n", text)
+    builds = text.split("\nRecent builds\n")[-1]
+    latest = re.search(r"\n\d{4}-\d{2}-\d{2} \d{1,2}:\d{2}\t([\d,\t]+)\n", builds)
+    assert sentence and figure and latest, text[:3000]
+    as_ints = lambda values: tuple(int(value.replace(",", "")) for value in values)  # noqa: E731
+    return {
+        "sentence": as_ints(sentence.groups()),
+        "figure": as_ints(figure.groups()),
+        "latest_build": as_ints(latest.group(1).split("\t")),
+    }
+
+
+def test_the_data_quality_page_counts_agree(visits) -> None:
+    """Read off the built page (not its queries): the headline's tests, the 'Data tests
+    passed' figure and Recent builds' latest row count the same tests ('Tests passed 112'
+    once stood against 137 in Recent builds)."""
+    counts = data_quality_counts(visits["/data-quality/"]["text"])
+    tests, passed, warned, failed, unit_tests, unit_failed = counts["sentence"]
+    _, _, row_passed, row_warned, row_failed, unit_passed, row_unit_failed, _, _ = counts[
+        "latest_build"
+    ]
+    assert passed + warned + failed == tests > 0
+    assert counts["figure"] == (passed,)
+    assert (row_passed, row_warned, row_failed) == (passed, warned, failed)
+    assert (unit_passed + row_unit_failed, row_unit_failed) == (unit_tests, unit_failed)

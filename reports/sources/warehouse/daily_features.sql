@@ -26,6 +26,9 @@ select
         ),
         1.0
     ) as volume_split_adjusted,
+    -- The ticker page marks these days on its price chart.
+    prices.split_ratio,
+    prices.dividend_per_share,
     features.close * tickers.price_to_major_unit * features.volume as dollar_volume,
     tickers.currency as dollar_volume_currency,
     features.return_1d,

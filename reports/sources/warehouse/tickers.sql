@@ -6,6 +6,7 @@ select
     sector,
     industry,
     currency,
+    price_currency,
     exchange_name,
     is_benchmark
 from marts.dim_tickers

@@ -7,6 +7,8 @@
 -- where the factors are); the last row has no following rows and gets exactly 1.
 -- Computing it here (not trusting the stored adj_close) keeps old rows right after a later
 -- split or dividend, which an incremental load never re-fetches.
+-- session_number counts the ticker's clean sessions: the incremental runs of
+-- int_bars_1d_smoothed and fct_price_features_daily pick their lookback rows by it.
 with clean_bars as (
     select * from {{ ref('int_bars_1d_checked') }}
     where reject_reason is null
@@ -15,6 +17,7 @@ with clean_bars as (
 event_factors as (
     select
         *,
+        row_number() over by_ticker as session_number,
         lag(close) over by_ticker as previous_close,
         (1.0 / split_ratio)
         * (1.0 - dividend_per_share / coalesce(lag(close) over by_ticker, close)) as event_factor,
@@ -48,6 +51,7 @@ final as (
     select
         ticker,
         trade_date,
+        session_number,
         open,
         high,
         low,

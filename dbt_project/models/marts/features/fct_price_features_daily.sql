@@ -5,10 +5,91 @@
 -- Windows count the ticker's clean sessions (rows); a quarantined bar is skipped, not filled.
 -- The recursive indicators (EMA, MACD, RSI, ATR) come from int_bars_1d_smoothed.
 -- Formulas, units and conventions: _features__models.yml and docs/features.md.
+-- Incremental (docs/features.md, "Daily runs"): the pre-hook deletes the whole history of a
+-- ticker whose kept rows no longer hold (a new split or dividend changes every earlier
+-- adjusted price; a restated bar; any rewrite of the benchmark, which every beta reads);
+-- then each ticker's new sessions are computed from the lookback rows before them (every
+-- window here is at most 252 rows), and the two running states, the maximum close and the
+-- on-balance volume, continue from the rows kept.
 {%- set benchmark_ticker = var('benchmark_ticker') %}
+{%- set lookback_sessions = var('daily_features_lookback_sessions') %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ daily_rewrite_delete(
+            ['adj_close', 'adj_high', 'adj_low', 'close', 'volume'],
+            whole_universe_follows=var('benchmark_ticker'),
+        ) }}",
+        on_schema_change='fail',
+    )
+}}
 
-with adjusted_bars as (
+with adjusted as (
     select * from {{ ref('int_bars_1d_adjusted') }}
+),
+{% if is_incremental() %}
+    kept as (
+        select * from {{ this }}
+    ),
+
+    kept_ends as (
+        select
+            ticker,
+            count(*) as kept_sessions,
+            max(trade_date) as last_kept_date
+        from kept
+        group by ticker
+    ),
+
+    kept_states as (
+        select
+            kept_ends.ticker,
+            kept_ends.kept_sessions,
+            kept.obv as kept_obv
+        from kept_ends
+        inner join kept
+            on
+                kept_ends.ticker = kept.ticker
+                and kept_ends.last_kept_date = kept.trade_date
+    ),
+
+    -- The highest close before the lookback rows: the running maximum continues from it.
+    max_adj_close_before_lookback as (
+        select
+            adjusted.ticker,
+            max(adjusted.adj_close) as max_adj_close_before_lookback
+        from adjusted
+        inner join kept_states
+            on
+                adjusted.ticker = kept_states.ticker
+                and adjusted.session_number <= kept_states.kept_sessions - {{ lookback_sessions }}
+        group by adjusted.ticker
+    ),
+{% endif %}
+
+adjusted_bars as (
+    select
+        adjusted.*,
+        {% if is_incremental() -%}
+            coalesce(kept_states.kept_sessions, 0) as kept_sessions,
+            coalesce(kept_states.kept_obv, 0) as kept_obv,
+            max_adj_close_before_lookback.max_adj_close_before_lookback
+        {%- else -%}
+            0 as kept_sessions,
+            0 as kept_obv,
+            cast(null as double) as max_adj_close_before_lookback
+        {%- endif %}
+    from adjusted
+    {%- if is_incremental() %}
+        left join kept_states on adjusted.ticker = kept_states.ticker
+        left join max_adj_close_before_lookback on adjusted.ticker = max_adj_close_before_lookback.ticker
+    where
+        adjusted.session_number > coalesce(kept_states.kept_sessions, 0) - {{ lookback_sessions }}
+        -- The benchmark whole: a ticker rewritten from its first session pairs its returns
+        -- with the benchmark's of the same days.
+        or adjusted.ticker = '{{ benchmark_ticker }}'
+    {%- endif %}
 ),
 
 smoothed_indicators as (
@@ -25,7 +106,14 @@ sessions as (
         adj_low,
         volume,
         adj_volume,
-        row_number() over by_ticker as session_number,
+        kept_sessions,
+        kept_obv,
+        max_adj_close_before_lookback,
+        {% if is_incremental() -%}
+            session_number,
+        {%- else -%}
+            row_number() over by_ticker as session_number,
+        {%- endif %}
         lag(trade_date) over by_ticker as previous_trade_date,
         lag(adj_close) over by_ticker as previous_adj_close
     from adjusted_bars
@@ -55,12 +143,20 @@ rolling_windows as (
         {{ rolling_aggregate('stddev_samp', 'log_return_1d', 20) }} as stddev_samp_log_return_20,
         adj_close - lag(adj_close, 10) over by_ticker as momentum_10,
         100 * (adj_close / lag(adj_close, 10) over by_ticker - 1) as roc_10,
-        max(adj_close) over to_date as running_max_adj_close,
+        greatest(max(adj_close) over to_date, max_adj_close_before_lookback) as running_max_adj_close,
         {{ rolling_aggregate('max', 'adj_high', 252) }} as high_52w,
         {{ rolling_aggregate('min', 'adj_low', 252) }} as low_52w,
         {{ rolling_aggregate('avg', 'adj_volume', 20) }} as mean_volume_20,
         {{ rolling_aggregate('stddev_pop', 'adj_volume', 20) }} as stddev_pop_volume_20,
-        cast(round(coalesce(sum(signed_volume) over to_date, 0)) as bigint) as obv
+        -- Whole shares a day, so the sum is exact in any order and continues from the kept rows.
+        cast(
+            kept_obv + coalesce(
+                sum(
+                    case when session_number > kept_sessions then cast(round(signed_volume) as bigint) end
+                ) over to_date,
+                0
+            ) as bigint
+        ) as obv
     from price_changes
     window
         by_ticker as (partition by ticker order by trade_date),
@@ -191,6 +287,7 @@ final as (
         obv,
         beta_60d
     from indicators
+    where session_number > kept_sessions
 )
 
 select * from final

@@ -119,7 +119,7 @@ test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt 
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(PY) -m ingest sample --as-of $(TEST_AS_OF)
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
 
-lint: setup ## pre-commit's hooks on every tracked file: ruff, ruff format, sqlfluff, actionlint, check-yaml
+lint: setup ## pre-commit's hooks on every tracked file: ruff, ruff format, sqlfluff, actionlint, check-yaml, mypy
 	$(VENV)/bin/pre-commit run --all-files
 
 docs: setup ## dbt docs generate (the lineage catalog)

@@ -388,6 +388,7 @@ def agreement(
                 f"{', ' + diffs if diffs else ''} "
                 f"from {table} p join warehouse.marts.{table} m on {join}"
             ).fetchone()
+            assert row is not None  # an aggregate always returns a row
             values = dict(
                 zip([f"{c}{s}" for c in numeric for s in ("", "__nulls")], row[3:], strict=True)
             )

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ def load_dlt(
     if report.load_failed or report.tickers_failed:
         raise RuntimeError(f"load failed: {report.error or report.tickers_failed}")
     trace = dlt.attach("sample_market", pipelines_dir=str(pipelines_dir())).last_trace
+    assert trace is not None  # the run above left its trace
     steps = {
         step.step: (step.finished_at - step.started_at).total_seconds()
         for step in trace.steps
@@ -179,7 +181,9 @@ def minute_floor(warehouse: str, output: str) -> dict[str, Any]:
             "from warehouse.raw_yfinance.bars_1m order by ticker, ts"
         )
         seconds = time.perf_counter() - started
-        (rows,) = con.execute("select count(*) from floor").fetchone()
+        row = con.execute("select count(*) from floor").fetchone()
+        assert row is not None  # an aggregate always returns a row
+        (rows,) = row
     Path(output).unlink(missing_ok=True)
     return {"seconds": seconds, "rows": rows}
 
@@ -256,7 +260,7 @@ def _detail(extra: dict[str, Any] | str, *, window: bool) -> str:
     return "; ".join(parts)[:240]
 
 
-TASKS = {
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "generate": generate,
     "load-dlt": load_dlt,
     "load-bare": load_bare,

@@ -7,9 +7,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.config import RAW_INGEST, Warehouse, pipelines_dir
+
+if TYPE_CHECKING:
+    from dlt.common.schema.typing import TColumnSchema
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +135,7 @@ def _as_utc(value: Any) -> datetime | None:
     return None
 
 
-RUNS_COLUMNS = {
+RUNS_COLUMNS: dict[str, TColumnSchema] = {
     "run_id": {"data_type": "text", "nullable": False},
     "pipeline": {"data_type": "text"},
     "source": {"data_type": "text"},
@@ -154,6 +157,7 @@ RUNS_COLUMNS = {
 def write_run(warehouse: Warehouse, report: RunReport) -> None:
     """Append the run's row to raw_ingest.runs (append: runs are events, never restated)."""
     import dlt
+    from dlt.common.runtime.collector import NULL_COLLECTOR
 
     from ingest.warehouse import dlt_destination
 
@@ -163,7 +167,7 @@ def write_run(warehouse: Warehouse, report: RunReport) -> None:
         destination=dlt_destination(warehouse),
         dataset_name=RAW_INGEST,
         pipelines_dir=str(pipelines_dir()),
-        progress=None,
+        progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
     )
     pipeline.run(
         [report.row()],

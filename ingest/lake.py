@@ -52,7 +52,9 @@ def export_bars(
                 continue
             query, partitions = EXPORTS[table]
             target = out_dir / table
-            rows = con.execute(f"select count(*) from ({query})").fetchone()[0]
+            count = con.execute(f"select count(*) from ({query})").fetchone()
+            assert count is not None  # an aggregate always returns a row
+            rows = count[0]
             # The folder is the user's text: a parameter, never pasted into the SQL (a folder
             # named o'brien was a syntax error, and a crafted one ran its own statements).
             con.execute(

@@ -123,7 +123,9 @@ def prepare_replay_warehouse(source: Path, target: Path, feed: SessionFeed) -> i
         partial.replace(final)
     first_bar = min(a.at for a in feed.arrivals) - BAR_LENGTH
     with connect(target) as con:
-        (deleted,) = con.execute(
+        result = con.execute(
             "delete from raw_yfinance.bars_1m where ts >= ?", [first_bar]
         ).fetchone()
+        assert result is not None  # DuckDB's delete returns one row: the count
+        (deleted,) = result
     return int(deleted)

@@ -97,6 +97,7 @@ class Lander:
 
     def __init__(self, warehouse: Warehouse, pipelines_dir: Path) -> None:
         import dlt
+        from dlt.common.runtime.collector import NULL_COLLECTOR
 
         import ingest.runner  # noqa: F401  (dlt settings every load uses: load ids, staging)
         from ingest.warehouse import dlt_destination
@@ -106,7 +107,7 @@ class Lander:
             destination=dlt_destination(warehouse),
             dataset_name=RAW_YFINANCE,
             pipelines_dir=str(pipelines_dir),
-            progress=None,
+            progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
         )
 
     def land(self, arrivals: list[Arrival]) -> int:

@@ -11,9 +11,12 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ingest.config import REPO_ROOT, ConfigError
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 # Every model the new minutes touch, and nothing else.
 SELECTION = "stg_yfinance__bars_1m+"
@@ -69,7 +72,7 @@ class MinuteModels:
         _release_warehouse()
         if not parsed.success:
             raise ConfigError(f"dbt could not parse the project: {_failures(parsed)}")
-        self._runner = dbtRunner(manifest=parsed.result)
+        self._runner = dbtRunner(manifest=cast("Manifest", parsed.result))  # parse's result
 
     def run(self, *, full_refresh: bool = False) -> float:
         """One batch; returns its wall time in seconds. A failed batch raises."""

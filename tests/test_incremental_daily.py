@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 
+from tests.calendars import calendar_model
 from tests.pipeline import dbt, ingest, query, warehouse_env
 
 DAILY_TABLES = ["intermediate.int_bars_1d_smoothed", "marts.fct_price_features_daily"]
@@ -67,6 +69,7 @@ def days(tmp_path_factory) -> dict[str, dict[str, list[tuple]]]:
         snapshots[step] = snapshot(env)
         dbt(env, "run", "--full-refresh", *DAILY_SELECTION)
         snapshots[f"{step}_full"] = snapshot(env)
+    snapshots["env"] = env
     return snapshots
 
 
@@ -98,3 +101,34 @@ def test_incremental_days_equal_a_full_refresh(days, table, step) -> None:
             rows_of(days[step][table], ticker), rows_of(days[f"{step}_full"][table], ticker)
         )
         assert difference is None, f"{table} after the incremental run of {step}: {difference}"
+
+
+def test_calendar_adds_only_new_exchanges_and_years() -> None:
+    to_add = calendar_model().sessions_to_add
+    generated_through = {"XNYS": date(2027, 12, 31), "XLON": date(2026, 12, 31)}
+    assert to_add(["XNYS"], "2027-12-31", generated_through) == {}
+    assert to_add(["XNYS", "XLON", "XTKS"], "2027-12-31", generated_through) == {
+        "XLON": date(2026, 12, 31),  # a new year: its sessions after 2026-12-31
+        "XTKS": None,  # a new exchange: all its sessions
+    }
+
+
+def test_calendar_run_appends_what_is_missing_and_nothing_else(days) -> None:
+    """The calendar is reference data: a run after a full one adds nothing, and one after a
+    year's sessions went missing (a new year) adds exactly them."""
+    env = days["env"]
+    calendar = "select * from intermediate.int_trading_sessions_generated order by all"
+    dbt(env, "build", "--select", "+int_trading_sessions_generated",
+        "--exclude-resource-type", "test", "unit_test")  # fmt: skip
+    generated = query(env, calendar)
+    assert len(generated) > 6000
+    dbt(env, "run", "--select", "int_trading_sessions_generated")
+    assert query(env, calendar) == generated
+    last_year = max(row[1] for row in generated).year
+    with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
+        con.execute(
+            "delete from intermediate.int_trading_sessions_generated where year(session_date) = ?",
+            [last_year],
+        )
+    dbt(env, "run", "--select", "int_trading_sessions_generated")
+    assert query(env, calendar) == generated

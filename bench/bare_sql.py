@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ class Node:
     language: str
     path: Path  # the node's source file (seeds, python models)
     column_types: dict[str, str]
+    meta: dict[str, Any] = field(default_factory=dict)  # config meta (a Python model's vars)
 
 
 def _relation(node: dict[str, Any]) -> str:
@@ -84,6 +85,7 @@ def plan(manifest_path: Path, run_results_path: Path, project_dir: Path) -> list
                 language=node.get("language", "sql"),
                 path=project_dir / node["original_file_path"],
                 column_types=config.get("column_types") or {},
+                meta=config.get("meta") or {},
             )
         )
     return planned
@@ -109,16 +111,14 @@ class _DbtStub:
     """What a dbt Python model's `model(dbt, session)` may use here: the floor rebuilds
     everything, as --full-refresh does, so no model is incremental; `ref` finds the table or
     view the plan already built under that name (the calendar reads the exchanges seed and
-    the staged tickers)."""
+    the staged tickers); `config.meta_get` reads the node's config meta, as dbt's does."""
 
     is_incremental = False
     this = None
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> None:
         self._con = con
-
-    def config(self, **_: Any) -> None:
-        return None
+        self.config = _ConfigStub(meta)
 
     def ref(self, name: str) -> duckdb.DuckDBPyRelation:
         [(database, schema)] = self._con.execute(
@@ -129,12 +129,25 @@ class _DbtStub:
         return self._con.table(f'"{database}"."{schema}"."{name}"')
 
 
+class _ConfigStub:
+    """dbt.config in a Python model: a call that sets nothing here, and meta_get."""
+
+    def __init__(self, meta: dict[str, Any]) -> None:
+        self._meta = meta
+
+    def __call__(self, **_: Any) -> None:
+        return None
+
+    def meta_get(self, key: str, default: Any = None) -> Any:
+        return self._meta.get(key, default)
+
+
 def _python_model(node: Node, con: duckdb.DuckDBPyConnection) -> None:
     spec = importlib.util.spec_from_file_location(f"bench_model_{node.path.stem}", node.path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    frame = module.model(_DbtStub(con), con)  # noqa: F841 - read by DuckDB's replacement scan
+    frame = module.model(_DbtStub(con, node.meta), con)  # noqa: F841 - read by DuckDB's replacement scan
     con.execute(f"create or replace table {node.relation} as select * from frame")
 
 

@@ -98,6 +98,7 @@ def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:
         language="python",
         path=path / "int_trading_sessions_generated.py",
         column_types={},
+        meta={"market_exchange": "XNYS"},  # the model's YAML meta, as the manifest has it
     )
     with duckdb.connect() as con:
         bare_sql.execute(seed, con)

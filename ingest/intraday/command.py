@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
         "the minute models with dbt every few landed minutes (one long-lived dbt process). "
         "The replay warehouse starts as a copy of the source without that session; the "
         "source is only read. Ends with latency percentiles and the backlog "
-        "(docs/operations.md, 'Intraday replay').",
+        "(docs/replay.md).",
     )
     parser.add_argument(
         "--session",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_ERROR = 1  # the run could not start or crashed: configuration, warehouse, load
 EXIT_USAGE = 2  # bad command line
-EXIT_PARTIAL = 3  # some tickers/files loaded, some failed
+EXIT_PARTIAL = 3  # some tickers/files loaded, some failed, or loaded with cells that did not parse
 EXIT_NOTHING_LOADED = 4  # every ticker/file failed
 
 
@@ -40,6 +41,12 @@ class RunReport:
     tickers_requested: list[str] = field(default_factory=list)
     tickers_failed: dict[str, str] = field(default_factory=dict)
     tickers_with_data: set[str] = field(default_factory=set)
+    # What the run's items are, as the summary names them: tickers, files, endpoints, ...
+    # (the audit columns keep their historical names tickers_*).
+    items: str = "tickers"
+    # item -> {column: cells that did not parse}: the rows loaded (null cell, text kept in
+    # unparsed_values) for dbt to reject with a reason; the run is partial, not failed.
+    unparsed_cells: dict[str, dict[str, int]] = field(default_factory=dict)
     rows_received: int = 0
     rows_written: int = 0
     duplicates_removed: int = 0
@@ -54,6 +61,16 @@ class RunReport:
             log.warning("%s: %s", ticker, reason)
         previous = self.tickers_failed.get(ticker)
         self.tickers_failed[ticker] = f"{previous}; {reason}" if previous else reason
+
+    def unparsed(self, item: str, cells: Mapping[str, int]) -> None:
+        """Record an item's cells that did not parse, counted per column."""
+        counts = self.unparsed_cells.setdefault(item, {})
+        for column, count in cells.items():
+            counts[column] = counts.get(column, 0) + count
+        if not counts:
+            del self.unparsed_cells[item]
+        else:
+            log.warning("%s: cells that did not parse: %s", item, _column_counts(counts))
 
     def received(self, ticker: str, rows: int, duplicates: int, first: Any, last: Any) -> None:
         self.tickers_with_data.add(ticker)
@@ -76,7 +93,7 @@ class RunReport:
             return "failed"
         if self.tickers_requested and not self.tickers_loaded:
             return "failed"
-        return "partial" if self.tickers_failed else "success"
+        return "partial" if self.tickers_failed or self.unparsed_cells else "success"
 
     @property
     def exit_code(self) -> int:
@@ -97,6 +114,13 @@ class RunReport:
             "tickers_failed": json.dumps(
                 [{"ticker": t, "reason": r} for t, r in sorted(self.tickers_failed.items())]
             ),
+            "unparsed_cells": json.dumps(
+                [
+                    {"item": item, "column": column, "cells": count}
+                    for item, counts in sorted(self.unparsed_cells.items())
+                    for column, count in sorted(counts.items())
+                ]
+            ),
             "rows_received": self.rows_received,
             "rows_written": self.rows_written,
             "duplicates_removed": self.duplicates_removed,
@@ -110,7 +134,7 @@ class RunReport:
         loaded, requested = len(self.tickers_loaded), len(self.tickers_requested)
         line = (
             f"{self.pipeline}: {self.status}; {loaded}/{requested} "
-            f"tickers loaded, {self.rows_received} rows received, {self.rows_written} written, "
+            f"{self.items} loaded, {self.rows_received} rows received, {self.rows_written} written, "
             f"{self.duplicates_removed} duplicates removed"
         )
         if self.error:
@@ -121,8 +145,17 @@ class RunReport:
             more = f"; and {len(failed) - most} more" if len(failed) > most else ""
             line += f"; failed: {shown}{more} (all in raw_ingest.runs)"
         elif failed:
-            line += f"; {len(failed)} tickers failed (all in raw_ingest.runs)"
+            line += f"; {len(failed)} {self.items} failed (all in raw_ingest.runs)"
+        unparsed = sorted(self.unparsed_cells.items())
+        if unparsed:
+            shown = "; ".join(f"{item} ({_column_counts(c)})" for item, c in unparsed[:most])
+            more = f"; and {len(unparsed) - most} more" if len(unparsed) > most else ""
+            line += f"; cells that did not parse (rows loaded for dbt to reject): {shown}{more}"
         return line
+
+
+def _column_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{column} {count}" for column, count in sorted(counts.items()))
 
 
 def _as_utc(value: Any) -> datetime | None:
@@ -145,6 +178,7 @@ RUNS_COLUMNS: dict[str, TColumnSchema] = {
     "tickers_requested": {"data_type": "bigint"},
     "tickers_loaded": {"data_type": "bigint"},
     "tickers_failed": {"data_type": "json"},
+    "unparsed_cells": {"data_type": "json"},
     "rows_received": {"data_type": "bigint"},
     "rows_written": {"data_type": "bigint"},
     "duplicates_removed": {"data_type": "bigint"},

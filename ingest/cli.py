@@ -2,8 +2,8 @@
 
 Exit codes: 0 everything loaded; 1 the run could not start or the load failed
 (configuration, locked or corrupted warehouse, sample and real data in one file);
-2 bad command line; 3 partial success (some tickers or files failed, see the audit
-row); 4 nothing loaded.
+2 bad command line; 3 partial success (some tickers or files failed, or a file's cells did
+not parse: its rows loaded for dbt to reject; see the audit row); 4 nothing loaded.
 """
 
 from __future__ import annotations
@@ -492,7 +492,7 @@ def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[Ru
     inbox = args.inbox.expanduser().resolve()
     if not inbox.is_dir():
         raise ConfigError(f"inbox {inbox} is not a folder")
-    report = RunReport(pipeline="brokerage_csv", source="broker_csv_export")
+    report = RunReport(pipeline="brokerage_csv", source="broker_csv_export", items="files")
     run_source(
         warehouse,
         report,
@@ -514,6 +514,7 @@ def run_brokerage_api(args: argparse.Namespace, warehouse: Warehouse) -> list[Ru
         pipeline="brokerage_api",
         source="broker_api",
         tickers_requested=["accounts", "transactions"],
+        items="endpoints",
     )
     options: dict[str, object] = {
         "base_url": args.base_url,

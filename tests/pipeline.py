@@ -27,18 +27,29 @@ def warehouse_env(folder: Path) -> dict[str, str]:
     }
 
 
-def run(command: list[str], env: dict[str, str], timeout: int = 600) -> str:
-    """Run a command from the repository root; fail the test with its output if it fails."""
+def run(
+    command: list[str], env: dict[str, str], timeout: int = 600, codes: tuple[int, ...] = (0,)
+) -> str:
+    """Run a command from the repository root; fail the test with its output if it fails
+    (ends with an exit code not in `codes`)."""
     result = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{output[-4000:]}"
+    assert result.returncode in codes, f"{' '.join(command)} failed:\n{output[-4000:]}"
     return output
 
 
 def ingest(env: dict[str, str], *args: str) -> str:
-    return run([sys.executable, "-m", "ingest", *args], env)
+    """`python -m ingest ARGS`. The sample's broker export plants cells that do not parse, so
+    a sample load that reads it ends partial (exit 3): accepted when that is the only reason
+    (the summary lines name no failed item), as `make demo` accepts it."""
+    if args[:1] != ("sample",):
+        return run([sys.executable, "-m", "ingest", *args], env)
+    output = run([sys.executable, "-m", "ingest", *args], env, codes=(0, 3))
+    summaries = [line for line in output.splitlines() if line.startswith("sample_")]
+    assert summaries and not any("failed" in line for line in summaries), output[-4000:]
+    return output
 
 
 def dbt(env: dict[str, str], *args: str) -> str:

@@ -199,6 +199,45 @@ def test_bad_values_are_kept_in_raw_with_the_text_that_did_not_parse(tmp_path: P
     assert rows["B3"][2:5] == ("-5.000000", "500.000000", "EUR") and rows["B3"][5] is None
     assert rows["B4"][1:4] == ("transfer_in", "1000.000000", None)
     assert json.loads(rows["B4"][5]) == {"price": "1,000.5"}
+    # visible at load time, counted per file and column (B1, B2: executed_at; B4: price)
+    assert report.unparsed_cells == {"transactions.csv": {"executed_at": 2, "price": 1}}
+
+
+def test_cells_that_did_not_parse_make_the_run_partial_and_are_counted(inbox: Path, capsys) -> None:
+    """A file whose cells did not parse loads (dbt rejects its rows with reasons), and the
+    run says so at once: partial, with the file and a count per column, in the summary line
+    and the audit row."""
+    write(
+        inbox,
+        "2025-03.csv",
+        HEADER
+        + "U1,ACC-1,2025-03-03 10:31:22,SPY,buy,1,500,0,-500,USD\n"  # no offset
+        + 'U2,ACC-1,2025-03-04T15:00:00Z,SPY,buy,"2,000.00",500,0,-500,USD\n'
+        + "U3,ACC-1,2025-03-05,SPY,buy,1,five,0,-500,USD\n"  # a date alone, a word
+        + "U4,ACC-1,2025-03-06T15:00:00Z,SPY,buy,1,500,0,-500,USD\n",
+    )
+    assert main(["brokerage-csv", "--inbox", str(inbox)]) == EXIT_PARTIAL
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("brokerage_csv: partial; 4/4 files loaded, 11 rows received"), line
+    assert "failed" not in line
+    assert line.endswith(
+        "cells that did not parse (rows loaded for dbt to reject): "
+        "2025-03.csv (executed_at 2, price 1, quantity 1)"
+    ), line
+    ((status, loaded, failed, unparsed),) = sql(
+        "select status, tickers_loaded, tickers_failed, unparsed_cells from raw_ingest.runs"
+    )
+    assert (status, loaded, json.loads(failed)) == ("partial", 4, [])
+    assert json.loads(unparsed) == [
+        {"item": "2025-03.csv", "column": "executed_at", "cells": 2},
+        {"item": "2025-03.csv", "column": "price", "cells": 1},
+        {"item": "2025-03.csv", "column": "quantity", "cells": 1},
+    ]
+    assert sql(
+        "select count(*) from raw_brokerage.transactions where transaction_id like 'U%'"
+    ) == [(4,)]
+    # loaded once: the next run has nothing new, and nothing to report
+    assert main(["brokerage-csv", "--inbox", str(inbox)]) == EXIT_OK
 
 
 def test_an_id_twice_in_one_file_with_different_content_is_flagged(tmp_path: Path) -> None:
@@ -227,7 +266,10 @@ def test_the_cli_command_exit_codes(inbox: Path, tmp_path: Path, capsys) -> None
     write(inbox, "broken.csv", b"\xff\xfe" + HEADER.encode("utf-16-le"))
     assert main(["brokerage-csv", "--inbox", str(inbox)]) == EXIT_PARTIAL
     err = capsys.readouterr().err
-    assert "brokerage_csv: partial; 3/4" in err and "broken.csv (rejected: not UTF-8" in err
+    assert (
+        "brokerage_csv: partial; 3/4 files loaded" in err
+        and "broken.csv (rejected: not UTF-8" in err
+    )
 
 
 @pytest.mark.parametrize("command", ["brokerage-csv", "brokerage-api"])

@@ -200,13 +200,20 @@ def warehouse(tmp_path_factory) -> Path:
     env = portfolio_env(tmp, "Asia/Tokyo")
     ingest = [sys.executable, "-m", "ingest", "sample", "--as-of", AS_OF]
     loaded = subprocess.run(ingest, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert loaded.returncode == 3, loaded.stderr[-3000:]  # partial: the planted unparsed cell
     # Broker rows beside the sample's, on purpose: hence --mix-sample-and-real.
     inbox = write_extreme_inbox(tmp / "extreme_inbox")
     extreme = [sys.executable, "-m", "ingest", "brokerage-csv", "--inbox", str(inbox),
                "--mix-sample-and-real"]  # fmt: skip
     loaded = subprocess.run(extreme, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    # partial, for the extreme rows' unparseable cells alone (the broker files all parse)
+    assert loaded.returncode == 3, loaded.stderr[-3000:]
+    summary = loaded.stderr.strip().splitlines()[-1]
+    assert "failed" not in summary and summary.endswith(")"), summary
+    assert summary.split("did not parse (rows loaded for dbt to reject): ")[1].startswith(
+        "extreme.csv ("
+    ), summary
+    assert summary.count(".csv (") == 1, summary
     build = subprocess.run(
         [str(DBT), "build", "--target", "ci", "--select", "+path:models/marts/portfolio",
          "--indirect-selection", "cautious"],  # only tests whose parents are all built

@@ -20,9 +20,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -216,14 +218,18 @@ def _page_to_table(page: list[dict[str, Any]], kind: str, report: RunReport) -> 
     """One API page -> one arrow table in the raw shape."""
     key = KEYS[kind]
     delivered, keyless = [], 0
+    unparsed: Counter[str] = Counter()
     for item in page:
         row = parse_record(kind, item)
         if row[key] is None:
             keyless += 1
             continue
+        if row["unparsed_values"] is not None:
+            unparsed.update(json.loads(row["unparsed_values"]).keys())
         delivered.append(Delivered(row, export="api"))
     if keyless:
         report.fail(kind, f"{keyless} item(s) without {key} skipped")
+    report.unparsed(kind, unparsed)  # loaded for dbt to reject; the run is partial
     result = keep_last_version(kind, delivered)
     instants = [d.row["executed_at"] for d in delivered if d.row.get("executed_at")]
     report.received(

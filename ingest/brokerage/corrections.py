@@ -71,7 +71,10 @@ def retire(
 
     rows = rows_to_retire(warehouse, ids, superseded_by)
     report = RunReport(
-        pipeline=PIPELINE, source="operator", tickers_requested=[r["transaction_id"] for r in rows]
+        pipeline=PIPELINE,
+        source="operator",
+        tickers_requested=[r["transaction_id"] for r in rows],
+        items="transactions",
     )
     what = f"superseded by {superseded_by}" if superseded_by else "removed"
     now = datetime.now(UTC)

@@ -12,7 +12,8 @@ out), unless another file of the same run delivers it.
 A malformed file (wrong header, not UTF-8, truncated, broken quoting) is rejected whole
 and recorded in the run's report with the reason; the other files load. A rejected file
 is not remembered: every run reports it until it is fixed (then it is a changed file)
-or removed. Bad *values* are not a malformed file: they land in raw (see records.py).
+or removed. Bad *values* are not a malformed file: they land in raw (see records.py), and
+the run counts them per file and column and ends partial (exit 3).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -251,11 +254,14 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
                 else ((line, parse_record(kind, record)) for line, record in read_export(export))
             )
             rows, keyless, first, last = 0, [], None, None
+            unparsed: Counter[str] = Counter()
             for line, row in parsed:
                 if row[key] is None:
                     keyless.append(line)
                     continue
                 rows += 1
+                if row["unparsed_values"] is not None:
+                    unparsed.update(json.loads(row["unparsed_values"]).keys())
                 versions.add(row, export.name, line)
                 if (at := row.get("executed_at")) is not None:
                     first, last = min(first or at, at), max(last or at, at)
@@ -266,6 +272,7 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
             lines = ", ".join(map(str, keyless))
             report.fail(f"{export.name} line {lines}", f"no {key}: row skipped")
         report.received(export.name, rows, 0, first, last)
+        report.unparsed(export.name, unparsed)  # loaded, and the run partial: docs/brokerage.md
         loaded[state_key] = fingerprint
         if previously_loaded and kind == "transactions":
             resent.append(export.name)

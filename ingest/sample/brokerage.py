@@ -568,7 +568,7 @@ def load_sample_brokerage(
         ]
         transactions = transactions.filter(pa.array(keep))
     write_exports(inbox, accounts, transactions, defects=market.defects)
-    report = RunReport(pipeline="sample_brokerage", source="sample")
+    report = RunReport(pipeline="sample_brokerage", source="sample", items="files")
     return run_source(
         warehouse,
         report,

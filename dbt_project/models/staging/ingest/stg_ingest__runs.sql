@@ -14,6 +14,7 @@ typed as (
         tickers_requested,
         tickers_loaded,
         cast(tickers_failed as json) as tickers_failed,
+        cast(unparsed_cells as json) as unparsed_cells,
         rows_received,
         rows_written,
         duplicates_removed,

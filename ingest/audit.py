@@ -203,6 +203,10 @@ def write_run(warehouse: Warehouse, report: RunReport) -> None:
         pipelines_dir=str(pipelines_dir()),
         progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
     )
+    if pipeline.has_pending_data:
+        # The row of a run the disk filled up (or that was killed) waits in a package: load
+        # it first, as dlt's run() with pending packages loads them and drops the new data.
+        pipeline.run()
     pipeline.run(
         [report.row()],
         table_name="runs",

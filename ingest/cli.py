@@ -27,6 +27,7 @@ from ingest.config import (
     pipelines_dir,
     resolve_warehouse,
 )
+from ingest.disk_full import DiskFull, describe, find_no_space
 from ingest.warehouse import (
     REAL,
     SAMPLE,
@@ -419,6 +420,10 @@ def _configure_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("ingest").setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        # dlt logs every retry of a failing job with its traceback (a full disk: 300 lines
+        # before the cause); the run's own line names the cause, -v shows dlt's log too.
+        os.environ.setdefault("RUNTIME__LOG_LEVEL", "CRITICAL")
 
 
 def _worst_exit(reports: Sequence[RunReport]) -> int:
@@ -665,6 +670,18 @@ def _check(warehouse: Warehouse) -> int:
     return audit.EXIT_OK
 
 
+def _written_folders(args: argparse.Namespace) -> dict[str, Path]:
+    """The folders a command writes: the warehouse's and dlt's working folder."""
+    folders = {"dlt's working folder": pipelines_dir()}
+    try:
+        path = resolve_warehouse(getattr(args, "target", None), getattr(args, "warehouse", None))
+    except ConfigError:
+        return folders
+    if path.path is not None:
+        folders["warehouse"] = path.path.parent
+    return folders
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
@@ -713,7 +730,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allow_mixing=args.mix_sample_and_real,
             )
             reports = runner(args, warehouse)
-    except (ConfigError, WarehouseError) as error:
+    except (ConfigError, WarehouseError, DiskFull) as error:
         print(f"error: {error}", file=sys.stderr)
         return audit.EXIT_ERROR
     except KeyboardInterrupt:
@@ -722,6 +739,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug or an environment problem: one line, details on -v
         if args.verbose:
             raise
+        full = find_no_space(error)
+        if full is not None:  # outside a load (creating the file, the sample's exports)
+            print(f"error: {describe(full, folders=_written_folders(args))}", file=sys.stderr)
+            return audit.EXIT_ERROR
         print(
             f"error: unexpected {type(error).__name__}: {error} (rerun with -v for details)",
             file=sys.stderr,

@@ -10,6 +10,7 @@ import dlt
 
 from ingest.audit import RunReport, write_run
 from ingest.config import Warehouse, pipelines_dir
+from ingest.disk_full import DiskFull, NoSpace, describe, find_no_space
 from ingest.warehouse import dlt_destination
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,12 @@ def normalized_rows(pipeline: Any) -> int:
 def run_source(
     warehouse: Warehouse, report: RunReport, source: Any, *, pipeline_name: str, dataset: str
 ) -> RunReport:
-    """Load `source` into `dataset`, fill the report's row counts, then write the audit row."""
+    """Load `source` into `dataset`, fill the report's row counts, then write the audit row.
+
+    A full disk (warehouse or dlt's folder) raises DiskFull with one line after the audit
+    row was written or saved for the next run: there is no point in going on."""
+    full: NoSpace | None = None
+    audit_waiting = True
     try:
         pipeline = dlt.pipeline(
             pipeline_name=pipeline_name,
@@ -79,9 +85,34 @@ def run_source(
     except Exception as error:
         cause = _root_cause(error)
         report.load_failed = True
+        full = find_no_space(error)
         report.error = f"{type(cause).__name__}: {' '.join(str(cause).split())[:300]}"
-        log.error("%s: load failed: %s", pipeline_name, report.error)
+        if full is None:
+            log.error("%s: load failed: %s", pipeline_name, report.error)
     finally:
-        write_run(warehouse, report)
+        try:
+            write_run(warehouse, report)
+        except Exception as error:
+            if find_no_space(error) is None:
+                raise
+            full = full or find_no_space(error)
+            audit_waiting = has_pending_data("ingest_audit")
+    if full is not None:
+        folders = {"dlt's working folder": pipelines_dir()}
+        if warehouse.path is not None:
+            folders["warehouse"] = warehouse.path.parent
+        waiting = pipelines_dir() / pipeline_name if has_pending_data(pipeline_name) else None
+        raise DiskFull(
+            describe(full, folders=folders, pending=waiting, audit_waiting=audit_waiting)
+        )
     log.info(report.summary())
     return report
+
+
+def has_pending_data(pipeline_name: str) -> bool:
+    """Whether the pipeline's working folder holds a load package the next run will load."""
+    try:
+        pipeline = dlt.attach(pipeline_name=pipeline_name, pipelines_dir=str(pipelines_dir()))
+    except Exception:  # no working folder, or one too damaged to read: nothing waits there
+        return False
+    return bool(pipeline.has_pending_data)

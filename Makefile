@@ -48,9 +48,13 @@ help: ## list the targets
 
 setup: $(VENV)/.installed reports/node_modules/.installed tools/node_modules/.installed ## create .venv and install Python and npm dependencies (idempotent)
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# Every package is pinned with its hashes and pip refuses a file whose hash is not in the lock;
+# the project itself cannot be hashed, so it goes in editable after, without its dependencies,
+# built by the locked setuptools (no isolated build environment fetching an unpinned one).
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 reports/node_modules/.installed: reports/package.json reports/package-lock.json reports/scripts/patch-universal-sql.cjs
@@ -155,12 +159,17 @@ replay: setup ## replay the latest session's minute bars at 60x with dbt micro-b
 bench: setup ## benchmarks at scales S, M, L side by side (long: L is 19.7 M bars); writes docs/benchmarks.md
 	$(PY) -m bench $(BENCH_ARGS)
 
-lock: ## re-resolve Python dependencies and rewrite requirements.lock
-	rm -rf /tmp/market-warehouse-lock && $(PYTHON) -m venv /tmp/market-warehouse-lock
-	/tmp/market-warehouse-lock/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
-	{ echo "# Exact versions of every Python package, resolved on Python 3.11 / Linux x86_64."; \
-	  echo "# Used as pip constraints by 'make setup'; regenerate with 'make lock'."; \
-	  /tmp/market-warehouse-lock/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
+# uv (a dev dependency) resolves pyproject.toml for this Python, preferring the versions the
+# locks already pin, so only what pyproject.toml's change needs moves: first the runtime set
+# (requirements.lock: what a deployment installs), then runtime + dev constrained to it
+# (requirements-dev.lock: what `make setup` installs), so both pin the same versions. The build
+# requirements are locked too: the editable install builds without isolation.
+LOCK_COMPILE = $(PY) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	| $(VENV)/bin/uv pip compile --quiet --python $(PY) --generate-hashes --no-strip-extras \
+		--custom-compile-command 'make lock' pyproject.toml -
+lock: $(VENV)/.installed ## re-resolve the Python dependencies into requirements.lock and requirements-dev.lock (with hashes)
+	$(LOCK_COMPILE) -o requirements.lock
+	$(LOCK_COMPILE) --extra dev -c requirements.lock -o requirements-dev.lock
 
 clean: ## remove generated data and build outputs (keeps .venv and node_modules)
 	rm -rf data dbt_project/target dbt_project/logs logs reports/build reports/build.previous reports/.evidence/template/static/data reports/build.log

@@ -3,16 +3,17 @@
 -- external flows (deposits, withdrawals) that the time-weighted return neutralizes.
 -- Dividends, fees and trades move cash but are not external flows: they are performance.
 with transactions as (
-    select * from {{ ref('fct_transactions') }}
+    select * from {{ ref('int_transactions_validated') }}
+    where reject_reason is null  -- the accepted rows, as fct_transactions publishes them
 ),
 
 sessions as (
-    select * from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    select * from {{ ref('int_trading_sessions_typed') }}
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 prices as (
-    select * from {{ ref('fct_prices_daily') }}
+    select * from {{ ref('int_bars_1d_adjusted') }}
 ),
 
 account_spans as (

@@ -3,15 +3,15 @@
 -- the ex-date is already divided). The one source of splits for the portfolio models; a
 -- broker's own split rows are only checked against it (fct_transaction_anomalies).
 with prices as (
-    select * from {{ ref('fct_prices_daily') }}
+    select * from {{ ref('int_bars_1d_adjusted') }}
 ),
 
 tickers as (
-    select * from {{ ref('dim_tickers') }}
+    select * from {{ ref('int_tickers_enriched') }}
 ),
 
 sessions as (
-    select * from {{ ref('dim_trading_sessions') }}
+    select * from {{ ref('int_trading_sessions_typed') }}
 ),
 
 final as (

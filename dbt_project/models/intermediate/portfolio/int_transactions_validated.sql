@@ -15,16 +15,16 @@ accounts as (
 ),
 
 tickers as (
-    select * from {{ ref('dim_tickers') }}
+    select * from {{ ref('int_tickers_enriched') }}
 ),
 
 sessions as (
-    select * from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    select * from {{ ref('int_trading_sessions_typed') }}
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 prices as (
-    select * from {{ ref('fct_prices_daily') }}
+    select * from {{ ref('int_bars_1d_adjusted') }}
 ),
 
 -- What no single transaction of a private account can be: a billion shares, a price of ten

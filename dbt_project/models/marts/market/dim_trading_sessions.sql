@@ -1,16 +1,17 @@
-with generated_sessions as (
-    select * from {{ ref('int_trading_sessions_generated') }}
+-- The session dimension as published: the columns of int_trading_sessions_typed.
+with typed_sessions as (
+    select * from {{ ref('int_trading_sessions_typed') }}
 ),
 
 final as (
     select
-        cast(exchange as varchar) as exchange,
-        cast(session_date as date) as session_date,
-        cast(open_at as timestamptz) as open_at,
-        cast(close_at as timestamptz) as close_at,
-        cast(date_diff('minute', open_at, close_at) as integer) as session_minutes,
-        cast(is_early_close as boolean) as is_early_close
-    from generated_sessions
+        exchange,
+        session_date,
+        open_at,
+        close_at,
+        session_minutes,
+        is_early_close
+    from typed_sessions
 )
 
 select * from final

@@ -28,7 +28,7 @@ trades as (
         case when action in ('buy', 'transfer_in') then 'buy' else 'sell' end as action,
         action = 'transfer_out' as is_transfer,
         executed_at,
-        cast(timezone('America/New_York', executed_at) as date) as trade_date,
+        cast(timezone('{{ var("market_timezone") }}', executed_at) as date) as trade_date,
         cast(quantity as decimal(38, 6)) as quantity,
         cast(fees as decimal(38, 4)) as fees,
         coalesce({{ shares_value('quantity', 'price') }}, 0) as trade_value,

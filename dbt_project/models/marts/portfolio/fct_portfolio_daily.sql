@@ -62,7 +62,7 @@ benchmark_returns as (
         trade_date as session_date,
         adj_close / lag(adj_close) over (order by trade_date) - 1 as spy_daily_return
     from prices
-    where ticker = 'SPY'
+    where ticker = '{{ var("benchmark_ticker") }}'
 ),
 
 valued as (

@@ -22,7 +22,7 @@ account_cash as (
 
 sessions as (
     select * from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 prices as (

@@ -26,7 +26,7 @@ sessions as (
         *,
         lag(close_at) over (order by session_date) as previous_close_at
     from {{ ref('dim_trading_sessions') }}
-    where exchange = 'XNYS'
+    where exchange = '{{ var("market_exchange") }}'
 ),
 
 market_splits as (

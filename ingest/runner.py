@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import dlt
+from dlt.common.runtime.collector import NULL_COLLECTOR
 
 from ingest.audit import RunReport, write_run
 from ingest.config import Warehouse, pipelines_dir
@@ -31,6 +32,12 @@ def data_rows(normalize_info: Any) -> int:
     """Rows of the data tables (not dlt's own) in a normalize step's info; 0 without one."""
     counts = getattr(normalize_info, "row_counts", None) or {}
     return sum(n for table, n in counts.items() if not table.startswith("_dlt"))
+
+
+def last_normalize_info(pipeline: dlt.Pipeline) -> Any:
+    """The normalize step's info of the pipeline's last run (None before any run)."""
+    trace = pipeline.last_trace
+    return trace.last_normalize_info if trace is not None else None
 
 
 def normalized_rows(pipeline: Any) -> int:
@@ -69,7 +76,7 @@ def run_source(
             destination=dlt_destination(warehouse),
             dataset_name=dataset,
             pipelines_dir=str(pipelines_dir()),
-            progress=None,
+            progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
         )
         if pipeline.has_pending_data:
             # An earlier run died after extracting (crash, SIGKILL, lost connection): its
@@ -79,9 +86,9 @@ def run_source(
             log.warning("%s: finishing the load packages of an interrupted run", pipeline_name)
             report.rows_written += normalized_rows(pipeline)
             pipeline.run()
-            report.rows_written += data_rows(pipeline.last_trace.last_normalize_info)
+            report.rows_written += data_rows(last_normalize_info(pipeline))
         pipeline.run(source)
-        report.rows_written += data_rows(pipeline.last_trace.last_normalize_info)
+        report.rows_written += data_rows(last_normalize_info(pipeline))
     except Exception as error:
         cause = _root_cause(error)
         report.load_failed = True

@@ -222,12 +222,11 @@ _KIND_OF_AUDIT_SOURCE = {
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
+    row = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return row is not None and row[0] > 0
 
 
 def data_kinds(con: duckdb.DuckDBPyConnection) -> set[str]:

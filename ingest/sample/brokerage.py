@@ -360,8 +360,21 @@ def _defects(
     last_buy = next(
         r for r in reversed(good) if r["action"] == "buy" and r["account_id"] == "ACC-1001"
     )
+    last_buy_at = last_buy["executed_at"]
+    assert isinstance(last_buy_at, datetime)
     tsla_split = next((r for r in good if r["action"] == "split" and r["ticker"] == "TSLA"), None)
-    rows = {
+    split_disagrees: dict[str, object] = {
+        "action": "split",
+        "ticker": "TSLA",
+        "quantity": Decimal(5),
+        "price": None,
+        "amount": Decimal(0),
+    }
+    if tsla_split:
+        ratio, split_at = tsla_split["quantity"], tsla_split["executed_at"]
+        assert isinstance(ratio, Decimal) and isinstance(split_at, datetime)
+        split_disagrees |= {"quantity": ratio / 2, "executed_at": split_at + timedelta(minutes=1)}
+    rows: dict[str, dict[str, object] | None] = {
         "unknown_action": {"action": "exercise"},  # an action the warehouse does not know
         "non_positive_quantity": {"quantity": Decimal(0), "amount": Decimal(0)},
         "future_timestamp": {
@@ -381,30 +394,13 @@ def _defects(
         "probable_duplicate": {
             k: last_buy[k] for k in ("ticker", "quantity", "price", "fees", "amount")
         }
-        | {"executed_at": _later_in_same_minute(last_buy["executed_at"])},
+        | {"executed_at": _later_in_same_minute(last_buy_at)},
         "price_outside_range": {
             "price": _money(spy["High"] * 1.2),
             "amount": -_money(spy["High"] * 1.2),
         },
         "outside_session": {"executed_at": at.replace(hour=2, minute=0)},
-        "split_disagrees": (
-            {
-                "action": "split",
-                "ticker": "TSLA",
-                "quantity": tsla_split["quantity"] / 2,
-                "price": None,
-                "executed_at": tsla_split["executed_at"] + timedelta(minutes=1),
-                "amount": Decimal(0),
-            }
-            if tsla_split
-            else {
-                "action": "split",
-                "ticker": "TSLA",
-                "quantity": Decimal(5),
-                "price": None,
-                "amount": Decimal(0),
-            }
-        ),
+        "split_disagrees": split_disagrees,
         "negative_quantity": {"quantity": Decimal(-5), "amount": 5 * spy_price},
         "unknown_account": {"account_id": "ACC-9999"},
         "non_positive_price": {"price": Decimal(0), "amount": Decimal(0)},
@@ -521,7 +517,7 @@ def write_exports(
     overlap = timedelta(days=overlap_days)
     for account in sorted({str(r["account_id"]) for r in rows}):
         own = [r for r in rows if r["account_id"] == account]
-        months = sorted({_month_start(r["executed_at"]) for r in own})  # type: ignore[arg-type]
+        months = sorted({_month_start(r["executed_at"]) for r in own})
         for month in months:
             lines = []
             for row in own:

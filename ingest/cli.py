@@ -309,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _existing_file(text: str) -> Path:
+    """An option naming a file that must exist (else a usage error: exit 2)."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    return path
+
+
 def _add_brokerage_parsers(
     sub: argparse._SubParsersAction, common: argparse.ArgumentParser
 ) -> None:
@@ -328,6 +336,18 @@ def _add_brokerage_parsers(
         metavar="DIR",
         help="folder with the exports: accounts*.csv, and any other *.csv of transactions "
         "(sub-folders included; read in path order, so later exports must sort later)",
+    )
+    csv_parser.add_argument(
+        "--mapping",
+        type=_existing_file,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a column-mapping file (TOML, or YAML by a .yaml/.yml name) for another broker's "
+        "CSV, kept outside the inbox; may be repeated. It works like the inbox's own "
+        "*.mapping.toml/.yaml files: a CSV whose header holds its columns is read with it "
+        "(docs/brokerage.md, 'Column-mapping files'). A mapping that cannot be used stops the "
+        "run before anything loads (exit 1, one line saying what to fix)",
     )
     api_parser = sub.add_parser(
         "brokerage-api",
@@ -497,11 +517,19 @@ def run_brokerage_csv(args: argparse.Namespace, warehouse: Warehouse) -> list[Ru
     inbox = args.inbox.expanduser().resolve()
     if not inbox.is_dir():
         raise ConfigError(f"inbox {inbox} is not a folder")
+    from ingest.brokerage import formats
+
+    mappings = []
+    for path in args.mapping:
+        try:
+            mappings.append(formats.mapping_option(path))
+        except (formats.MappingError, OSError) as error:
+            raise ConfigError(f"mapping {path}: {error}") from error
     report = RunReport(pipeline="brokerage_csv", source="broker_csv_export", items="files")
     run_source(
         warehouse,
         report,
-        brokerage_csv(inbox, report),
+        brokerage_csv(inbox, report, mappings),
         pipeline_name="brokerage_csv",
         dataset=RAW_BROKERAGE,
     )

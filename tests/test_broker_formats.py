@@ -18,6 +18,7 @@ import pytest
 from ingest.audit import EXIT_OK, EXIT_PARTIAL
 from ingest.brokerage import formats
 from ingest.brokerage.formats.common import LayoutError, parse_money, parse_us_date
+from ingest.cli import main
 from tests.test_brokerage_csv import HEADER, load, sql, write
 
 SAMPLES = Path(__file__).parent / "data" / "brokers"
@@ -239,6 +240,94 @@ def test_a_broken_mapping_is_reported_and_its_csv_is_an_unknown_layout(tmp_path:
         "rejected: unknown layout"
     )
     assert report.tickers_loaded == ["mapped/accounts.csv"]
+
+
+# -- --mapping FILE: a mapping outside the inbox, in YAML -----------------------------------
+
+YAML_MAPPING = SAMPLES / "mappings" / "examplebank.mapping.yaml"
+
+
+def test_a_yaml_mapping_named_on_the_command_line_reads_the_csv_as_its_toml_twin(
+    tmp_path: Path, capsys
+) -> None:
+    """The TOML mapping's CSV in an inbox without it, read with the same mapping in YAML
+    given as --mapping: the same rows, under the same ids (R-1000 ...)."""
+    inbox = inbox_with(tmp_path, "mapped")
+    (inbox / "mapped" / "examplebank.mapping.toml").unlink()
+    assert main(["brokerage-csv", "--inbox", str(inbox)]) == EXIT_PARTIAL  # without it
+    assert "examplebank_2026-11.csv (rejected: unknown layout" in capsys.readouterr().err
+
+    assert main(["brokerage-csv", "--inbox", str(inbox), "--mapping", str(YAML_MAPPING)]) == 0
+    rows = {r[10]: r[:10] for r in rows_by_line("mapped/examplebank_2026-11.csv").values()}
+    assert sorted(rows) == [f"R-100{n}" for n in range(7)]
+    assert rows["R-1001"][1:8] == (datetime(2026, 11, 3, 15, 5, 31, tzinfo=UTC), "KO", "buy",
+                                   "10.000000", "60.800000", "1.5000", "-609.5000")  # fmt: skip
+    assert rows["R-1004"][3:8:4] == ("withholding_tax", "-0.7700")
+    assert rows["R-1006"][3:8] == ("fee", None, None, None, "-2.0000")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("layout: [1, 2\n", "not a YAML file: "),
+        ("- a list\n", "a YAML mapping holds the tables layout, columns and actions"),
+        (
+            YAML_MAPPING.read_text(encoding="utf-8").replace("Kauf: buy", "Kauf: purchase"),
+            "[actions] Kauf = 'purchase': an action is one of buy, sell",
+        ),
+        (
+            YAML_MAPPING.read_text(encoding="utf-8").replace(
+                "amount_sign: by_action", "amount_sign: 1"
+            ),
+            "every value in [layout] and [columns] must be a non-empty string",
+        ),
+        (
+            YAML_MAPPING.read_text(encoding="utf-8").replace(
+                "  time_zone: Europe/Berlin", "  zone: Berlin"
+            ),
+            "unknown key(s) in [layout]: zone",
+        ),
+    ],
+)
+def test_a_bad_mapping_option_stops_the_run_in_one_line(
+    tmp_path: Path, capsys, text: str, reason: str
+) -> None:
+    inbox = inbox_with(tmp_path, "mapped")
+    bad = tmp_path / "bank.mapping.yaml"
+    bad.write_text(text, encoding="utf-8")
+    assert main(["brokerage-csv", "--inbox", str(inbox), "--mapping", str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: mapping {bad}: {reason}"), err
+    assert sql("select count(*) from duckdb_tables() where schema_name = 'raw_brokerage'") == [
+        (0,)
+    ]  # nothing loaded
+
+
+def test_a_missing_mapping_file_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["brokerage-csv", "--inbox", str(tmp_path), "--mapping", str(tmp_path / "no.yaml")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no.yaml: no such file" in err, err
+
+
+def test_amount_sign_inverted_turns_the_brokers_sign_round(tmp_path: Path) -> None:
+    """A broker whose amount column is positive for money paid out (a debit column)."""
+    path = tmp_path / "debits.mapping.toml"
+    path.write_text(
+        '[layout]\namount_sign = "inverted"\naccount_id = "D-1"\ncurrency = "USD"\n'
+        '[columns]\nexecuted_at = "Day"\naction = "What"\namount = "Debit"\n'
+        '[actions]\npay-in = "deposit"\nfee = "fee"\n',
+        encoding="utf-8",
+    )
+    mapping = formats.mapping_option(path)
+    text = "Day,What,Debit\n2026-11-02,pay-in,-500\n2026-11-03,fee,2.5\n"
+    detected = formats.detect("debits.csv", text.encode(), [mapping])
+    assert [(r["action"], r["amount"]) for _, r in detected.read()] == [
+        ("deposit", Decimal("500.0000")),
+        ("fee", Decimal("-2.5000")),
+    ]
 
 
 def test_ids_survive_an_overlapping_export_in_another_money_format(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,8 +213,11 @@ class LastVersions:
                 yield table
 
 
-def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Table]:
-    """New and changed files of one kind, parsed, deduplicated, as one arrow table."""
+def _load_exports(
+    inbox: Path, kind: str, report: RunReport, given: Sequence[formats.Mapping] = ()
+) -> Iterator[pa.Table]:
+    """New and changed files of one kind, parsed, deduplicated, as one arrow table.
+    `given`: mappings named on the command line, layouts beside the inbox's own."""
     loaded: dict[str, str] = dlt.current.resource_state().setdefault("loaded_files", {})
     key = KEYS[kind]
     versions = LastVersions(kind)
@@ -222,6 +225,7 @@ def _load_exports(inbox: Path, kind: str, report: RunReport) -> Iterator[pa.Tabl
     resent: list[str] = []  # files loaded before in another version: their rows are replaced
     if kind == "transactions":  # broker layouts plug in here: formats/ says which a file is
         mappings, broken = formats.find_mappings(inbox)
+        mappings = [*given, *mappings]
         for name, reason in broken.items():  # its CSVs are then an unknown layout
             report.tickers_requested.append(name)
             report.fail(name, reason)
@@ -336,9 +340,12 @@ def retire_missing_rows(resent: list[str], delivered: set[str], report: RunRepor
 
 
 @dlt.source(name="brokerage", max_table_nesting=0)
-def brokerage_csv(inbox: Path, report: RunReport) -> Any:
-    """Accounts and transactions from the broker's CSV exports in `inbox`."""
+def brokerage_csv(inbox: Path, report: RunReport, mappings: Sequence[formats.Mapping] = ()) -> Any:
+    """Accounts and transactions from the broker's CSV exports in `inbox`; `mappings`: column
+    mappings from outside the inbox (`--mapping FILE`), beside the inbox's own."""
     return (
         dlt.resource(_load_exports, **ACCOUNTS_HINTS)(inbox, "accounts", report),
-        dlt.resource(_load_exports, **TRANSACTIONS_HINTS)(inbox, "transactions", report),
+        dlt.resource(_load_exports, **TRANSACTIONS_HINTS)(
+            inbox, "transactions", report, list(mappings)
+        ),
     )

@@ -6,7 +6,8 @@ order they are tried:
 - the project's own CSV (`transaction_id,account_id,...`; ingest/brokerage/inbox.py),
 - Schwab's transactions CSV (schwab.py), Fidelity's activity CSV (fidelity.py), Interactive
   Brokers' Flex Query CSV (ibkr.py),
-- every column-mapping file in the inbox (`*.mapping.toml`, mapping.py).
+- every column-mapping file in the inbox (`*.mapping.toml`, `*.mapping.yaml`; mapping.py)
+  and those named by `--mapping FILE`.
 
 A file that is none of them is rejected in one line that names the layouts known; the
 other files load.
@@ -44,7 +45,8 @@ class Detected:
 def find_mappings(inbox: Path) -> tuple[list[Mapping], dict[str, str]]:
     """The inbox's mapping files, and the reason for each that cannot be used."""
     found, broken = [], {}
-    for path in sorted(inbox.rglob(f"*{mapping.SUFFIX}")):
+    paths = {p for suffix in mapping.SUFFIXES for p in inbox.rglob(f"*{suffix}")}
+    for path in sorted(paths):
         relative = path.relative_to(inbox)
         if not path.is_file() or any(p.startswith((".", "~")) for p in relative.parts):
             continue
@@ -53,6 +55,12 @@ def find_mappings(inbox: Path) -> tuple[list[Mapping], dict[str, str]]:
         except (MappingError, OSError) as error:
             broken[relative.as_posix()] = f"rejected mapping: {error}"
     return found, broken
+
+
+def mapping_option(path: Path) -> Mapping:
+    """A mapping named on the command line (`--mapping FILE`, anywhere, any name), checked:
+    MappingError (or OSError) with the reason when it cannot be used."""
+    return load_mapping(path, str(path))
 
 
 def known_layouts(mappings: list[Mapping]) -> str:

@@ -1,6 +1,7 @@
-"""Any other broker's CSV, described by a column-mapping file (TOML) dropped in the inbox
-as `<name>.mapping.toml`. How to write one: docs/brokerage.md ("Column-mapping files");
-an example: tests/data/brokers/mapped/.
+"""Any other broker's CSV, described by a column-mapping file (TOML or YAML) dropped in the
+inbox as `<name>.mapping.toml` (`.mapping.yaml`, `.mapping.yml`), or named on the command
+line (`brokerage-csv --mapping FILE`, any name). How to write one: docs/brokerage.md
+("Column-mapping files"); examples: tests/data/brokers/mapped/.
 
 A mapping is a layout like Schwab's or Fidelity's: a CSV in the inbox whose header holds
 every column the mapping names is read with it, so the CSV needs no flag either.
@@ -33,6 +34,7 @@ from ingest.brokerage.formats.common import (
 )
 
 SUFFIX = ".mapping.toml"
+SUFFIXES = (SUFFIX, ".mapping.yaml", ".mapping.yml")  # what marks a mapping in the inbox
 PREAMBLE_LINES = 15
 LAYOUT_KEYS = {
     "name",
@@ -59,9 +61,10 @@ COLUMN_KEYS = {
     "amount",
     "currency",
 }
-AMOUNT_SIGNS = {"signed", "by_action"}
-# With amount_sign = "by_action", the broker writes every amount as a positive number and
-# the action says which way the cash went.
+AMOUNT_SIGNS = {"signed", "inverted", "by_action"}
+# "signed": negative = cash out of the account (ours). "inverted": the broker's sign is the
+# other way round (positive = cash paid out, as some export a debit column). "by_action": the
+# broker writes every amount as a positive number and the action says which way it went.
 CASH_OUT = {"buy", "withdrawal", "fee", "withholding_tax"}
 
 
@@ -91,13 +94,37 @@ class Mapping:
         return f"mapping {self.path}"
 
 
-def load_mapping(path: Path, relative: str) -> Mapping:
-    """The mapping in `path`, checked; MappingError names the first problem."""
-    data = path.read_bytes()
+def _document(path: Path, data: bytes) -> dict[str, Any]:
+    """The file's tables: YAML for a .yaml/.yml name, TOML otherwise."""
     try:
-        document = tomllib.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MappingError(f"not UTF-8: byte at offset {error.start}") from error
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml  # PyYAML, installed with dbt and dlt
+
+        try:
+            document = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise MappingError(f"not a YAML file: {' '.join(str(error).split())}") from error
+        if document is None:
+            document = {}
+        if not isinstance(document, dict) or not all(
+            isinstance(v, dict) for v in document.values()
+        ):
+            raise MappingError("a YAML mapping holds the tables layout, columns and actions")
+        return document
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise MappingError(f"not a TOML file: {error}") from error
+
+
+def load_mapping(path: Path, relative: str) -> Mapping:
+    """The mapping in `path` (TOML, or YAML by its name), checked; MappingError names the
+    first problem."""
+    data = path.read_bytes()
+    document = _document(path, data)
     unknown_tables = set(document) - {"layout", "columns", "actions"}
     if unknown_tables:
         raise MappingError(f"unknown table(s) {', '.join(sorted(unknown_tables))}")
@@ -124,6 +151,8 @@ def load_mapping(path: Path, relative: str) -> Mapping:
     if not actions:
         raise MappingError("[actions] is empty: map each of the broker's actions to ours")
     allowed_actions = (*ACTIONS, "unsupported")
+    if not all(isinstance(k, str) for k in actions):
+        raise MappingError("[actions]: every broker word must be text (quote it)")
     wrong = {k: v for k, v in actions.items() if v not in allowed_actions}
     if wrong:
         raise MappingError(
@@ -132,7 +161,7 @@ def load_mapping(path: Path, relative: str) -> Mapping:
         )
     mapping = Mapping(
         path=relative,
-        name=layout.get("name", Path(relative).name.removesuffix(SUFFIX)),
+        name=layout.get("name", _stem(Path(relative).name)),
         fingerprint=hashlib.sha256(data).hexdigest(),
         columns=dict(columns),
         actions={k.strip().casefold(): v for k, v in actions.items()},
@@ -154,6 +183,13 @@ def load_mapping(path: Path, relative: str) -> Mapping:
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise MappingError(f"time_zone: not an IANA zone ({error})") from error
     return mapping
+
+
+def _stem(name: str) -> str:
+    for suffix in (*SUFFIXES, ".toml", ".yaml", ".yml"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def find(mapping: Mapping, text: str) -> Table | None:
@@ -232,6 +268,8 @@ def rows(mapping: Mapping, table: Table) -> list[tuple[int, dict]]:
         }
         if action in ("buy", "sell"):
             row.set("quantity", absolute(theirs["quantity"]))
+        if mapping.amount_sign == "inverted" and theirs["amount"] is not None:
+            row.set("amount", -theirs["amount"])
         if (
             mapping.amount_sign == "by_action"
             and theirs["amount"] is not None

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import render
 from bench.measure import REPO, ChildFailed
-from bench.run import GROUPS, ScaleRun, Settings
+from bench.run import GROUPS, REPLAY_SPEEDS, ScaleRun, Settings
 from bench.scales import SCALES
 
 log = logging.getLogger("bench")
@@ -41,6 +41,20 @@ def _groups(text: str) -> tuple[str, ...]:
     return names
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
+    return int(text)
+
+
+def _speeds(text: str) -> tuple[str, ...]:
+    speeds = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    for speed in speeds:
+        if speed != "max" and not (speed.replace(".", "", 1).isdigit() and float(speed) > 0):
+            raise argparse.ArgumentTypeError(f"not a speed (a positive number, or max): {speed}")
+    return speeds
+
+
 def build_parser() -> argparse.ArgumentParser:
     scales = "; ".join(f"{s.name}: {s.describe()}" for s in SCALES.values())
     parser = argparse.ArgumentParser(
@@ -49,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dlt vs a bare DuckDB insert; full dbt builds (models only, with tests) vs the compiled "
         "SQL run bare vs a pandas implementation; the incremental build of one new day; the "
         "report source queries; optionally the reports build; EXPLAIN ANALYZE of the slowest "
-        f"model. Scales: {scales}.",
+        "model; the intraday replay of the new day at rising speeds (issue 16). "
+        f"Scales: {scales}.",
         epilog="Exit status: 0 when every scale ran, 1 when a measured command failed (the "
         "results so far are still written).",
     )
@@ -128,6 +143,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GROUPS",
         help="run only these comparisons, e.g. incremental to measure a fix; the setup they "
         f"need runs first (default: {','.join(GROUPS)})",
+    )
+    parser.add_argument(
+        "--replay-at",
+        type=lambda s: [] if s.lower() == "none" else _scales(s),
+        default=["S", "M"],
+        metavar="SCALES",
+        help="scales at which to replay the new day minute by minute (issue 16: S has 20 "
+        "tickers, M 200; a whole session at 60x takes 6.5 min; default: S,M; 'none' to skip)",
+    )
+    parser.add_argument(
+        "--replay-speeds",
+        type=_speeds,
+        default=REPLAY_SPEEDS,
+        metavar="X,Y,...",
+        help="replay speeds, climbed in this order while the backlog stays bounded; max (no "
+        f"waiting) always runs (default: {','.join(REPLAY_SPEEDS)})",
+    )
+    parser.add_argument(
+        "--replay-minutes",
+        type=_positive,
+        metavar="N",
+        help="replay only the session's first N minutes (the smoke test's shortcut; the rows "
+        "say so; default: the whole session)",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip EXPLAIN ANALYZE")
     parser.add_argument(
@@ -216,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
             dbt_select=tuple(args.dbt_select),
             keep=args.keep,
             groups=args.only,
+            replay=name in args.replay_at,
+            replay_speeds=args.replay_speeds,
+            replay_minutes=args.replay_minutes,
         )
         try:
             ScaleRun(SCALES[name], settings, record).run()

@@ -29,6 +29,8 @@ GOAL_MEASURES = (
     "incremental day vs full build, models only",
     "incremental day vs full build, dbt build",
     "report source query",
+    "replay at 60x, landing -> queryable",
+    "replay, highest speed that keeps up",
     "reports build",
     "largest scale completes on this machine",
 )
@@ -58,6 +60,150 @@ MEASURE_NAMES = {
     "reports_build": "reports build (reports/scripts/build.sh)",
     "explain": "EXPLAIN ANALYZE of the slowest model",
 }
+
+REPLAY_GOAL_TICKERS = 200  # issue 16's goal is set at 60x with 200 tickers
+REPLAY_P95_GOAL_SECONDS = 5.0
+
+
+def measure_name(measure: str) -> str:
+    if measure.startswith("replay_"):
+        speed = measure.removeprefix("replay_")
+        speed = "max speed (no waiting)" if speed == "max" else f"{speed}x"
+        return f"python -m ingest replay of the new day at {speed} (wall, with parse and baseline)"
+    return MEASURE_NAMES.get(measure, measure)
+
+
+def _replay_runs(measures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replay runs of one scale, in the order they ran (the ladder, then max)."""
+    return [v[0]["detail"] for k, v in measures.items() if k.startswith("replay_") and v]
+
+
+def _speed_label(run: dict[str, Any]) -> str:
+    return "max" if run["speed"] == "max" else f"{run['speed']:g}x"
+
+
+def _replay_scope(run: dict[str, Any]) -> str:
+    if run.get("sliced"):
+        landed, session = run["minutes_landed"], run["session_minutes"]
+        return f"first {landed} of the session's {session} minutes only"
+    return f"whole session, {run['minutes_landed']} minutes"
+
+
+def _sliced(run: dict[str, Any]) -> bool:
+    return bool(run.get("sliced"))
+
+
+def replay_rows(scale: str, measures: dict[str, Any]) -> list[GoalRow]:
+    runs = _replay_runs(measures)
+    if not runs:
+        return []
+    rows = []
+    at_60 = next((r for r in runs if r["speed"] == 60), None)
+    tickers = runs[0]["tickers"]
+    label = f"replay at 60x, landing -> queryable ({scale}, {tickers} tickers)"
+    goal = (
+        f"p95 < {REPLAY_P95_GOAL_SECONDS:g} s, backlog bounded (at {REPLAY_GOAL_TICKERS} tickers)"
+    )
+    if at_60 is None or at_60["latency_seconds"] is None:
+        rows.append(GoalRow(label, "not measured", "", "", goal, "n/a"))
+    else:
+        lat, dbt = at_60["latency_seconds"], at_60["dbt_batch_seconds"]
+        first, middle, last = at_60["backlog_by_third"]
+        if tickers != REPLAY_GOAL_TICKERS:
+            met = f"n/a (goal at {REPLAY_GOAL_TICKERS} tickers)"
+        elif _sliced(at_60):
+            met = "n/a (not the whole session)"
+        else:
+            met = _met(
+                1.0 if lat["p95"] < REPLAY_P95_GOAL_SECONDS and at_60["kept_up"] else 0.0,
+                lambda ok: ok == 1.0,
+            )
+        rows.append(
+            GoalRow(
+                label,
+                f"p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, max {lat['max']:.2f} s "
+                f"({_replay_scope(at_60)}, {at_60['bars_landed']:,} bars; 1 run)",
+                f"backlog by third of the session {first}/{middle}/{last} minutes: "
+                f"{'kept up' if at_60['kept_up'] else 'fell behind'}; "
+                f"{len(at_60['batches'])} dbt batches, "
+                f"p50 {dbt['p50']:.2f} s, max {dbt['max']:.2f} s",
+                "",
+                goal,
+                met,
+            )
+        )
+    ladder = [r for r in runs if r["speed"] != "max"]
+    kept = [r for r in ladder if r["kept_up"]]
+    parts = []
+    for r in runs:
+        lat = r["latency_seconds"] or {"p95": float("nan")}
+        if r["speed"] == "max":
+            effective = 60 * r["minutes_landed"] / r["wall_seconds"] if r["wall_seconds"] else 0
+            parts.append(
+                f"max: {r['minutes_landed']} minutes in {r['wall_seconds']:.0f} s "
+                f"(an effective {effective:.0f}x), p95 {lat['p95']:.2f} s"
+            )
+        else:
+            parts.append(
+                f"{_speed_label(r)}: {'kept up' if r['kept_up'] else 'fell behind'} "
+                f"(backlog {'/'.join(str(b) for b in r['backlog_by_third'])}, "
+                f"p95 {lat['p95']:.2f} s)"
+            )
+    highest = max(kept, key=lambda r: r["speed"]) if kept else None
+    scope = _replay_scope(runs[0])
+    rows.append(
+        GoalRow(
+            f"replay, highest speed that keeps up ({scale}, {tickers} tickers)",
+            (f"{_speed_label(highest)}" if highest else "none of the speeds tried") + f" ({scope})",
+            "; ".join(parts),
+            "",
+            "reported",
+            "reported",
+        )
+    )
+    return rows
+
+
+def _replay_table(results: dict[str, Any]) -> list[str]:
+    rows = []
+    for scale, run in results["scales"].items():
+        for r in _replay_runs(run["measures"]):
+            lat, dbt = r["latency_seconds"], r["dbt_batch_seconds"]
+            rows.append(
+                [
+                    scale,
+                    str(r["tickers"]),
+                    _speed_label(r),
+                    f"{r['minutes_landed']}/{r['minutes_total']}",
+                    f"{r['bars_landed']:,}",
+                    str(len(r["batches"])),
+                    f"{dbt['p50']:.2f} / {dbt['max']:.2f}" if dbt else "",
+                    f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f}" if lat else "",
+                    "/".join(str(b) for b in r["backlog_by_third"]),
+                    "" if r["speed"] == "max" else ("yes" if r["kept_up"] else "**no**"),
+                    f"{r['wall_seconds']:.0f}",
+                    f"{r.get('baseline_seconds', 0):.1f}",
+                    f"{r.get('load_average_1m_before', 0):.1f}",
+                ]
+            )
+    return _table(
+        [
+            "scale",
+            "tickers",
+            "speed",
+            "minutes landed",
+            "bars",
+            "dbt batches",
+            "dbt batch p50 / max s",
+            "landing -> queryable p50 / p95 / max s",
+            "backlog by third (minutes)",
+            "kept up?",
+            "replay wall s",
+            "baseline build s",
+            "load avg (1 min) before",
+        ],
+        rows,
+    )
 
 
 @dataclass(frozen=True)
@@ -292,6 +438,13 @@ def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
             )
         )
 
+    replayed = [s for s in scales if _replay_runs(measures[s])]
+    if not replayed:
+        for label in ("replay at 60x, landing -> queryable", "replay, highest speed that keeps up"):
+            rows.append(GoalRow(label, "not measured (--replay-at)", "", "", "", "n/a"))
+    for scale in replayed:
+        rows.extend(replay_rows(scale, measures[scale]))
+
     built = [s for s in scales if measures[s].get("reports_build")]
     if not built:
         rows.append(
@@ -366,7 +519,7 @@ def _all_measurements(results: dict[str, Any]) -> list[str]:
             rows.append(
                 [
                     scale,
-                    MEASURE_NAMES.get(measure, measure),
+                    measure_name(measure),
                     str(s.runs),
                     f"{s.median:.2f}",
                     f"{s.low:.2f}-{s.high:.2f}",
@@ -561,6 +714,20 @@ def render(results: dict[str, Any]) -> str:
                     for o in explain["operators"]
                 ],
             ),
+            "",
+        ]
+    if any(_replay_runs(run["measures"]) for run in results["scales"].values()):
+        lines += [
+            "## Intraday replay (issue 16)",
+            "",
+            "`python -m ingest replay --session <new day> --speed X --plain` from each scale's "
+            "warehouse, a dbt batch every 5 landed minutes (docs/replay.md). Speeds climb while "
+            "the backlog stays bounded (the largest backlog in the last third of the batches no "
+            "larger than in the first two); `max` lands without waiting, so it has no backlog "
+            "and gives the throughput. One run each; latency is from a minute's landing to the "
+            "end of the dbt batch that made it queryable (nearest-rank percentiles).",
+            "",
+            *_replay_table(results),
             "",
         ]
     lines += [

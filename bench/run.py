@@ -25,7 +25,10 @@ MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "un
 REPORT_SOURCES = REPO / "reports" / "sources" / "warehouse"
 # The comparisons. The setup runs before them: generation, then (for all but ingest) the
 # history, a first build and the new day.
-GROUPS = ("ingest", "full", "incremental", "queries")
+GROUPS = ("ingest", "full", "incremental", "queries", "replay")
+# Issue 16: the replay's speeds, climbed in this order until one falls behind; `max` (no
+# waiting) always runs and gives the throughput.
+REPLAY_SPEEDS = ("60", "120", "240", "480", "max")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Settings:
     dbt_select: tuple[str, ...] = ()  # a narrower dbt selection (the smoke test); all by default
     keep: bool = False  # keep the warehouses and frames after the run
     groups: tuple[str, ...] = GROUPS  # which comparisons to run (the setup always runs)
+    replay: bool = False  # replay the new day minute by minute at this scale (issue 16)
+    replay_speeds: tuple[str, ...] = REPLAY_SPEEDS
+    replay_minutes: int | None = None  # only the session's first N minutes (the smoke test)
 
 
 class ScaleRun:
@@ -152,7 +158,8 @@ class ScaleRun:
         groups = self.settings.groups
         if "ingest" in groups:
             self.ingest_side_by_side(as_of)
-        if set(groups) - {"ingest"} or self.settings.reports:
+        replays = "replay" in groups and self.settings.replay
+        if set(groups) - {"ingest", "replay"} or self.settings.reports or replays:
             self.build_warehouse(day_before, as_of)
         if "full" in groups:
             self.full_builds_side_by_side()
@@ -160,6 +167,8 @@ class ScaleRun:
             self.incremental_builds()
         if "queries" in groups:
             self.report_queries()
+        if "replay" in groups and self.settings.replay:
+            self.replays(as_of)
         if self.settings.reports:
             self.reports_build()
         if self.settings.profile and self.result["measures"].get("dbt_models_full"):
@@ -304,6 +313,50 @@ class ScaleRun:
             self.dbt("dbt_models_incremental", *MODELS_ONLY, rep=rep)
             shutil.copyfile(snapshot, self.warehouse)
             self.dbt("dbt_build_incremental", rep=rep)
+
+    def replays(self, session: Any) -> None:
+        """Issue 16: `python -m ingest replay` of the new day from this scale's warehouse, at
+        each speed of the ladder while the backlog stays bounded (then only `max`). Each run
+        starts from a fresh copy of the warehouse without the session (the command's own
+        preparation); its figures come from --stats-json."""
+        if self.settings.dbt_select:
+            # a narrowed build left the seeds and models the minute models read unbuilt
+            run_command(
+                [
+                    DBT,
+                    "build",
+                    "--target",
+                    "ci",
+                    "--select",
+                    "@stg_yfinance__bars_1m",
+                    *MODELS_ONLY,
+                ],
+                env=self.env(),
+                folder=self.folder / "logs",
+                name="replay_prerequisites-0",
+            )
+        folder = self.folder / "replay"
+        climbing = True
+        for speed in self.settings.replay_speeds:
+            if speed != "max" and not climbing:
+                continue
+            stats = folder / f"stats-{speed}.json"
+            command = [sys.executable, "-m", "ingest", "replay", "--plain"]
+            command += ["--from-warehouse", str(self.warehouse), "--session", str(session)]
+            command += ["--replay-warehouse", str(folder / "warehouse.duckdb")]
+            command += ["--speed", speed, "--stats-json", str(stats)]
+            if self.settings.replay_minutes:
+                command += ["--minutes", str(self.settings.replay_minutes)]
+            load_before = os.getloadavg()[0]
+            sample = run_command(
+                command, env=self.env(), folder=self.folder / "logs", name=f"replay_{speed}-0"
+            )
+            sample.detail |= json.loads(stats.read_text()) | {"load_average_1m_before": load_before}
+            self.add(f"replay_{speed}", sample)
+            if speed != "max" and not sample.detail["kept_up"]:
+                climbing = False
+        if not self.settings.keep:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def report_queries(self) -> None:
         files = sorted(str(p) for p in REPORT_SOURCES.glob("*.sql"))

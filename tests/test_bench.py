@@ -1,8 +1,9 @@
 """The benchmark harness runs end to end at scale S, so `make bench` never rots.
 
 One repetition, dbt narrowed to the daily-features lineage to stay near a minute, no
-reports build. No timing is asserted: the machine is shared, and the point is that every
-step runs and every goal row of issue 9 is written.
+reports build, the intraday replay at 60x over the session's first 3 minutes only. No
+timing is asserted: the machine is shared, and the point is that every step runs and every
+goal row of issues 9 and 16 is written.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from tests.pipeline import REPO
 pytestmark = pytest.mark.e2e
 
 SMOKE = ["--scales", "S", "--repeat", "1", "--reports-at", "none", "--query-runs", "2",
-         "--dbt-select", "+fct_price_features_daily"]  # fmt: skip
+         "--dbt-select", "+fct_price_features_daily",
+         "--replay-at", "S", "--replay-speeds", "60", "--replay-minutes", "3"]  # fmt: skip
 
 
 def test_synthetic_universe_is_deterministic_and_grows_by_appending() -> None:
@@ -53,6 +55,8 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
     for measure in GOAL_MEASURES:
         assert f"| {measure}" in goals, f"no row for {measure!r}"
     assert "| report source query `daily_features` (S) |" in goals
+    assert "| replay at 60x, landing -> queryable (S, 20 tickers) |" in goals
+    assert "first 3 of the session's 391 minutes only" in goals
 
     results = json.loads((tmp_path / "work" / "results.json").read_text())
     measures = results["scales"]["S"]["measures"]
@@ -61,6 +65,10 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
                  "dbt_build_incremental"):  # fmt: skip
         assert len(measures[name]) == 1, name
         assert measures[name][0]["seconds"] > 0 and measures[name][0]["peak_rss_mib"] > 0
+    replay = measures["replay_60"][0]["detail"]
+    assert replay["minutes_landed"] == 3 and replay["bars_landed"] == 60, replay
+    assert replay["sliced"] and len(replay["batches"]) == 1 and replay["kept_up"]
+    assert 0 < replay["latency_seconds"]["p50"] <= replay["latency_seconds"]["max"]
     agreement = measures["pandas"][0]["detail"]["agreement"]["fct_price_features_daily"]
     assert agreement["rows_pandas"] == agreement["rows_mart"] == agreement["rows_matched"]
     assert results["scales"]["S"]["explain"]["operators"]

@@ -4,6 +4,7 @@ the latency figures are checked on a fake clock."""
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -204,3 +205,95 @@ def test_micro_batches_give_the_batch_result_row_for_row(tmp_path) -> None:
             "select count(*) from raw_yfinance.bars_1m where ts >= '2025-12-31 14:30+00'"
         ).fetchone()
     assert rows == 1169
+
+
+RECORDED = REPO / "tests" / "data" / "yfinance_replay"
+
+
+def write_minute_recording(path, days: list[str], start_price: float) -> pd.DataFrame:
+    """A `Ticker.history(interval="1m", auto_adjust=False, actions=True).to_csv()` frame of
+    whole New York sessions (09:30-15:59 at -04:00 in August), as a user would save one."""
+    rows = []
+    price = start_price
+    for day in days:
+        for minute in range(390):
+            at = pd.Timestamp(f"{day} 09:30:00-04:00") + pd.Timedelta(minutes=minute)
+            close = round(price * (1 + 0.0004 * ((minute * 7919) % 11 - 5)), 4)
+            rows.append(
+                {
+                    "Datetime": at.isoformat(sep=" "),
+                    "Open": price,
+                    "High": max(price, close) + 0.01,
+                    "Low": min(price, close) - 0.01,
+                    "Close": close,
+                    "Adj Close": close,
+                    "Volume": 1000 + 10 * minute,
+                    "Dividends": 0.0,
+                    "Stock Splits": 0.0,
+                }
+            )
+            price = close
+    frame = pd.DataFrame(rows)
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def recorded_folder(tmp_path, with_minutes: bool = True):
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    frames = {}
+    for symbol, price in (("CALM", 71.5), ("EWG", 30.2)):
+        for suffix in (".csv", ".info.json"):
+            (folder / f"{symbol}{suffix}").write_bytes(
+                (RECORDED / f"{symbol}{suffix}").read_bytes()
+            )
+        if with_minutes:
+            frames[symbol] = write_minute_recording(
+                folder / f"{symbol}.1m.csv", ["2024-08-20", "2024-08-21"], price
+            )
+    return folder, frames
+
+
+def test_a_folder_without_minute_recordings_is_one_line(tmp_path) -> None:
+    folder, _ = recorded_folder(tmp_path, with_minutes=False)
+    result = replay_cli("--from-replay", str(folder), "--replay-warehouse", str(tmp_path / "r"))
+    assert result.returncode == 1, result.stderr
+    assert "holds no minute recordings" in result.stderr and "1m.csv" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    both = replay_cli("--from-replay", str(folder), "--from-warehouse", str(tmp_path / "w"))
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+@pytest.mark.e2e
+def test_recorded_minute_frames_replay_through_the_replay_seam(tmp_path) -> None:
+    """--from-replay DIR: the history up to the day before comes from DIR's recordings, the
+    session's minutes arrive from DIR/<SYMBOL>.1m.csv through yfinance's history call."""
+    folder, frames = recorded_folder(tmp_path)
+    env = warehouse_env(tmp_path / "unused")  # dbt's paths; the replay writes its own file
+    replayed = tmp_path / "replay" / "warehouse.duckdb"
+    stats_path = tmp_path / "stats.json"
+    output = ingest(env, "replay", "--from-replay", str(folder), "--replay-warehouse",
+                    str(replayed), "--speed", "max", "--minutes", "30", "--batch-minutes", "30",
+                    "--plain", "--stats-json", str(stats_path))  # fmt: skip
+    assert "replay of 2024-08-21" in output and "30/30 minutes, 60 bars of 2 tickers" in output
+    stats = json.loads(stats_path.read_text())
+    assert stats["sliced"] and stats["session_minutes"] == 390 and len(stats["batches"]) == 1
+    with duckdb.connect(str(replayed), read_only=True) as con:
+        raw = con.execute(
+            "select ticker, cast(timezone('America/New_York', ts) as date) as day, count(*), "
+            "max(close) from raw_yfinance.bars_1m group by all order by all"
+        ).fetchall()
+        (last_daily,) = con.execute("select max(trade_date) from raw_yfinance.bars_1d").fetchone()
+        (traded,) = con.execute(
+            "select count(*) from marts.fct_bars_1m where ticker = 'CALM' "
+            "and session_date = '2024-08-21' and not is_filled"
+        ).fetchone()
+    expected = []
+    for symbol, frame in sorted(frames.items()):
+        day = frame["Datetime"].str[:10]
+        for d, rows in (("2024-08-20", frame[day == "2024-08-20"]),
+                        ("2024-08-21", frame[day == "2024-08-21"].head(30))):  # fmt: skip
+            expected.append((symbol, date.fromisoformat(d), len(rows), rows["Close"].max()))
+    assert raw == expected
+    assert last_daily == date(2024, 8, 20)  # the history as loaded the day before
+    assert traded == 30

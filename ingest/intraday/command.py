@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -38,6 +39,13 @@ def _minutes(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of minutes >= 1: {text!r}")
     return int(text)
+
+
+def _recording_folder(text: str) -> Path:
+    folder = Path(text).expanduser()
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: no such folder")
+    return folder
 
 
 def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> None:
@@ -78,10 +86,28 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
         "--tickers", type=ticker_list, metavar="T1,T2", help="replay only these tickers"
     )
     parser.add_argument(
+        "--minutes",
+        type=_minutes,
+        metavar="N",
+        help="replay only the session's first N minutes (a short run; the rest of the session "
+        "is not landed; default: the whole session)",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--from-warehouse",
         metavar="PATH",
         help="the warehouse whose raw minutes are replayed, only read (default: "
         "$WAREHOUSE_PATH or data/warehouse.duckdb)",
+    )
+    source.add_argument(
+        "--from-replay",
+        type=_recording_folder,
+        metavar="DIR",
+        help="replay saved yfinance frames instead: the session's bars come from "
+        "DIR/<SYMBOL>.1m.csv through yfinance's own history call (the replay seam of "
+        "`ingest yfinance --replay`), and the replay warehouse starts from DIR's recordings "
+        "up to the day before (daily bars, <SYMBOL>.info.json, earlier minutes); default "
+        "session: the last day with minute recordings",
     )
     parser.add_argument(
         "--replay-warehouse",
@@ -90,6 +116,14 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
         default=Path(os.environ.get("REPLAY_WAREHOUSE_PATH") or DEFAULT_REPLAY_WAREHOUSE),
         help="the file the replay writes, replaced at the start (default: "
         "$REPLAY_WAREHOUSE_PATH or data/replay/warehouse.duckdb); never the source",
+    )
+    parser.add_argument(
+        "--stats-json",
+        type=Path,
+        metavar="PATH",
+        help="also write the run's figures to PATH as JSON: latency percentiles, every "
+        "batch's minutes, landing and dbt times and backlog, whether it kept up, the baseline "
+        "build's time (make bench reads it)",
     )
     view = parser.add_mutually_exclusive_group()
     view.add_argument(
@@ -106,8 +140,15 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
 
 def run(args: argparse.Namespace) -> int:
     """The whole replay; returns the exit code. Errors are raised as ConfigError (one line)."""
-    from ingest.intraday.feed import latest_session, prepare_replay_warehouse, read_session
+    from ingest.intraday.feed import (
+        SessionFeed,
+        latest_session,
+        prepare_replay_warehouse,
+        read_session,
+    )
 
+    if args.from_replay is not None:
+        return _run_recorded(args)
     source = resolve_warehouse(None, args.from_warehouse)
     if source.path is None:
         raise ConfigError("replay reads a local warehouse file, not the motherduck target")
@@ -115,13 +156,10 @@ def run(args: argparse.Namespace) -> int:
     work_dir = target.parent / f"{target.stem}_work"
     session: date = args.session or latest_session(source.path)
     feed = read_session(source.path, session, args.tickers)
-    print(
-        f"replay of {session} from {source.path} into {target}: {len(feed.tickers)} tickers, "
-        f"{len(feed.arrivals)} minutes, {feed.bar_count} bars, speed "
-        f"{'max' if math.isinf(args.speed) else f'{args.speed:g}x'}, dbt every "
-        f"{args.batch_minutes} minutes",
-        file=sys.stderr,
-    )
+    session_minutes = len(feed.arrivals)
+    if args.minutes:
+        feed = SessionFeed(session=feed.session, arrivals=feed.arrivals[: args.minutes])
+    _announce(args, feed, str(source.path), target)
     replay_warehouse = Warehouse(target=source.target, path=target)
     with ExitStack() as held:
         # The source is only read, but no writer may change it while it is copied; the
@@ -129,7 +167,54 @@ def run(args: argparse.Namespace) -> int:
         with writer_lock(source, "ingest replay (copying it)"):
             held.enter_context(writer_lock(replay_warehouse, "ingest replay"))
             deleted = prepare_replay_warehouse(source.path, target, feed)
-        return _replay(args, feed, replay_warehouse, work_dir, deleted)
+        print(
+            f"copied the source and took out {deleted} minute rows from the session on; "
+            "building the minute models without them (parse, then a full refresh)",
+            file=sys.stderr,
+        )
+        return _replay(args, feed, replay_warehouse, work_dir, session_minutes)
+
+
+def _run_recorded(args: argparse.Namespace) -> int:
+    """`--from-replay DIR`: a fresh replay warehouse loaded from DIR's recordings up to the
+    day before the session, then the session's minutes from DIR."""
+    from ingest.intraday.feed import (
+        SessionFeed,
+        latest_recorded_session,
+        prepare_recorded_warehouse,
+        read_recorded_session,
+    )
+
+    folder: Path = args.from_replay
+    target = args.replay_warehouse.expanduser().resolve()
+    work_dir = target.parent / f"{target.stem}_work"
+    session: date = args.session or latest_recorded_session(folder)
+    feed = read_recorded_session(folder, session, args.tickers)
+    session_minutes = len(feed.arrivals)
+    if args.minutes:
+        feed = SessionFeed(session=feed.session, arrivals=feed.arrivals[: args.minutes])
+    _announce(args, feed, f"the recordings in {folder}", target)
+    replay_warehouse = Warehouse(target="ci", path=target)
+    with writer_lock(replay_warehouse, "ingest replay"):
+        shutil.rmtree(work_dir / "dlt", ignore_errors=True)
+        os.environ["INGEST_PIPELINES_DIR"] = str(work_dir / "dlt")  # the history load's too
+        rows = prepare_recorded_warehouse(folder, target, session)
+        print(
+            f"loaded {rows} rows of history up to the day before the session from {folder}; "
+            "building every model the minute models need (parse, then a full refresh)",
+            file=sys.stderr,
+        )
+        return _replay(args, feed, replay_warehouse, work_dir, session_minutes, everything=True)
+
+
+def _announce(args: argparse.Namespace, feed: SessionFeed, source: str, target: Path) -> None:
+    print(
+        f"replay of {feed.session} from {source} into {target}: {len(feed.tickers)} tickers, "
+        f"{len(feed.arrivals)} minutes, {feed.bar_count} bars, speed "
+        f"{'max' if math.isinf(args.speed) else f'{args.speed:g}x'}, dbt every "
+        f"{args.batch_minutes} minutes",
+        file=sys.stderr,
+    )
 
 
 def _replay(
@@ -137,7 +222,9 @@ def _replay(
     feed: SessionFeed,
     warehouse: Warehouse,
     work_dir: Path,
-    deleted: int,
+    session_minutes: int,
+    *,
+    everything: bool = False,
 ) -> int:
     from ingest.intraday.alerts import SessionAlerts
     from ingest.intraday.replay import Lander, run_replay
@@ -146,19 +233,15 @@ def _replay(
 
     assert warehouse.path is not None
     target = warehouse.path
-    shutil.rmtree(work_dir / "dlt", ignore_errors=True)  # dlt state of an earlier replay
-    os.environ["INGEST_PIPELINES_DIR"] = str(work_dir / "dlt")  # the audit row's dlt folder too
-    print(
-        f"copied the source and took out {deleted} minute rows from the session on; "
-        "building the minute models without them (parse, then a full refresh)",
-        file=sys.stderr,
-    )
+    if not everything:
+        shutil.rmtree(work_dir / "dlt", ignore_errors=True)  # dlt state of an earlier replay
+        os.environ["INGEST_PIPELINES_DIR"] = str(work_dir / "dlt")  # the audit row's too
     report = audit.RunReport(
         pipeline="intraday_replay", source="session_replay", tickers_requested=feed.tickers
     )
     try:
         models = MinuteModels(target, work_dir)
-        baseline = models.run(full_refresh=True)
+        baseline = models.run(full_refresh=True, everything=everything)
         print(f"baseline built in {baseline:.1f} s; replaying", file=sys.stderr)
         lander = Lander(warehouse, work_dir / "dlt")
         alerts = SessionAlerts(target, feed.session)
@@ -183,6 +266,15 @@ def _replay(
     audit.write_run(warehouse, report)
     for line in stats.summary_lines():
         print(line, file=sys.stderr)
+    if args.stats_json:
+        figures = stats.to_json() | {
+            "baseline_seconds": baseline,
+            "batch_minutes": args.batch_minutes,
+            "session_minutes": session_minutes,
+            "sliced": stats.minutes_total < session_minutes,
+        }
+        args.stats_json.parent.mkdir(parents=True, exist_ok=True)
+        args.stats_json.write_text(json.dumps(figures, indent=1))
     counts = alerts.by_type()
     print(
         f"alerts: {sum(counts.values())}"

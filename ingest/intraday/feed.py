@@ -89,12 +89,105 @@ def read_session(source: Path, session: date, tickers: list[str] | None = None) 
             f"no minute bars on {session} in {source}: choose a day with minutes "
             f"(the latest is {latest_session(source)})"
         )
+    return SessionFeed(session=session, arrivals=_arrivals(frame))
+
+
+def _arrivals(frame: pd.DataFrame) -> list[Arrival]:
+    """Raw-contract rows grouped by the instant they become known (the minute's close)."""
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    arrivals = [
+    return [
         Arrival(at=(ts + BAR_LENGTH).to_pydatetime(), bars=bars.reset_index(drop=True))
         for ts, bars in frame.groupby("ts", sort=True)
     ]
-    return SessionFeed(session=session, arrivals=arrivals)
+
+
+def _recordings(folder: Path, request_day: date | None = None):
+    from ingest.yfinance.replay import RecordedFrames, ReplayError
+
+    try:
+        frames = RecordedFrames(folder, request_day=request_day)
+    except ReplayError as error:
+        raise ConfigError(str(error)) from error
+    if "1m" not in frames.intervals():
+        raise ConfigError(
+            f"{folder} holds no minute recordings: save <SYMBOL>.1m.csv files with "
+            'yf.Ticker(SYMBOL).history(period="1d", interval="1m", auto_adjust=False, '
+            "actions=True).to_csv(...) beside the daily <SYMBOL>.csv (docs/replay.md)"
+        )
+    return frames
+
+
+def latest_recorded_session(folder: Path) -> date:
+    """The latest exchange-local day of any minute recording in `folder`."""
+    frames = _recordings(folder)
+    recorded = [frames.history(t, start=date.min, end=None, interval="1m") for t in frames.tickers]
+    return max(f.index[-1].date() for f in recorded if not f.empty)
+
+
+def read_recorded_session(
+    folder: Path, session: date, tickers: list[str] | None = None
+) -> SessionFeed:
+    """The session's minute bars from a folder of saved yfinance frames (`<SYMBOL>.1m.csv`),
+    fetched through the replay seam - yfinance's own `Ticker.history(interval="1m")` answered
+    from the files, as `ingest yfinance --replay` does - and normalized by the real load's
+    `bars_1m`, so they reach raw exactly as a load on the session's day would write them."""
+    from ingest.yfinance.normalize import bars_1m
+    from ingest.yfinance.replay import emulated_provider
+
+    frames = _recordings(folder, request_day=session)
+    provider = emulated_provider(frames)
+    wanted = tickers or frames.tickers
+    unknown = sorted(set(wanted) - set(frames.tickers))
+    if unknown:
+        raise ConfigError(f"no recordings of {', '.join(unknown)} in {folder}")
+    tables = []
+    for ticker in wanted:
+        answer = provider.history(
+            ticker, start=session, end=session + timedelta(days=1), interval="1m"
+        )
+        if not answer.empty:
+            tables.append(bars_1m(ticker, answer, adjusted_as_of=session).table.to_pandas())
+    if not tables:
+        raise ConfigError(
+            f"no minute bars on {session} in {folder}: choose a day with minutes "
+            f"(the latest is {latest_recorded_session(folder)})"
+        )
+    frame = pd.concat(tables, ignore_index=True).sort_values(["ts", "ticker"], kind="stable")
+    return SessionFeed(session=session, arrivals=_arrivals(frame))
+
+
+def prepare_recorded_warehouse(folder: Path, target: Path, session: date) -> int:
+    """A fresh replay warehouse holding `folder`'s recordings up to the day before `session`
+    (daily bars, metadata, earlier minutes), loaded by `ingest yfinance --replay DIR --end
+    <that day>`'s own code, so the session lands on the history a real load would have left.
+    Returns the number of rows loaded."""
+    import argparse
+
+    from ingest.cli import run_yfinance_replay
+    from ingest.config import Warehouse
+    from ingest.warehouse import REAL, claim_data_kind
+
+    target = target.resolve()
+    if target.exists():
+        connect(target).close()  # refuses a replay warehouse another process is writing
+    for suffix in ("", ".wal"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    warehouse = Warehouse(target="ci", path=target)
+    claim_data_kind(warehouse, REAL, "ingest replay --from-replay", allow_mixing=False)
+    load = argparse.Namespace(
+        replay=folder,
+        as_of=None,
+        end=session - timedelta(days=1),
+        start=None,
+        intervals=("1d", "1m"),
+        tickers=None,
+        tickers_file=None,
+    )
+    (report,) = run_yfinance_replay(load, warehouse)
+    if report.load_failed:
+        raise ConfigError(f"loading the history of {folder} failed: {report.error}")
+    return report.rows_written
 
 
 def prepare_replay_warehouse(source: Path, target: Path, feed: SessionFeed) -> int:

@@ -63,6 +63,50 @@ class ReplayStats:
         thirds = [self.batches[i * n // 3 : (i + 1) * n // 3] for i in range(3)]
         return tuple(max((b.backlog for b in part), default=0) for part in thirds)  # type: ignore[return-value]
 
+    @property
+    def kept_up(self) -> bool:
+        """The backlog stayed bounded: the last third's largest is no larger than the first
+        two thirds' (or than one minute)."""
+        first, middle, last = self.backlog_by_third()
+        return last <= max(first, middle, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures of the run, for `--stats-json` (and `make bench`'s replay rows)."""
+        transform = [b.transform_seconds for b in self.batches]
+        return {
+            "session": self.session,
+            "tickers": self.tickers,
+            "speed": "max" if math.isinf(self.speed) else self.speed,
+            "minutes_total": self.minutes_total,
+            "minutes_landed": self.minutes_landed,
+            "bars_total": self.bars_total,
+            "bars_landed": self.bars_landed,
+            "wall_seconds": self.wall_seconds,
+            "latency_seconds": {
+                "p50": percentile(self.latencies, 50),
+                "p95": percentile(self.latencies, 95),
+                "max": max(self.latencies),
+            }
+            if self.latencies
+            else None,
+            "dbt_batch_seconds": {"p50": percentile(transform, 50), "max": max(transform)}
+            if transform
+            else None,
+            "max_backlog": self.max_backlog,
+            "backlog_by_third": list(self.backlog_by_third()),
+            "kept_up": self.kept_up,
+            "batches": [
+                {
+                    "simulated_at": b.simulated_at.isoformat(),
+                    "minutes": b.minutes,
+                    "land_seconds": b.land_seconds,
+                    "transform_seconds": b.transform_seconds,
+                    "backlog": b.backlog,
+                }
+                for b in self.batches
+            ],
+        }
+
     def summary_lines(self) -> list[str]:
         lines = [
             f"replayed {self.session}: {self.minutes_landed}/{self.minutes_total} minutes, "
@@ -79,7 +123,7 @@ class ReplayStats:
         if self.batches:
             transform = [b.transform_seconds for b in self.batches]
             first, middle, last = self.backlog_by_third()
-            kept_up = "kept up" if last <= max(first, middle, 1) else "fell behind"
+            kept_up = "kept up" if self.kept_up else "fell behind"
             lines.append(
                 f"dbt batch: p50 {percentile(transform, 50):.2f} s, max {max(transform):.2f} s; "
                 f"backlog (minutes due, not landed) max {self.max_backlog}, by third of the "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -56,14 +57,26 @@ def _release_warehouse() -> None:
 class MinuteModels:
     """The minute models of the warehouse at `warehouse`, run by one in-process dbt."""
 
-    def __init__(self, warehouse: Path, work_dir: Path) -> None:
+    def __init__(
+        self,
+        warehouse: Path,
+        work_dir: Path,
+        *,
+        project_dir: Path | None = None,
+        batch_args: Sequence[str] = (),
+    ) -> None:
+        """`project_dir` and `batch_args` (added to every batch's dbt run) serve
+        bench/replay_microbatch.py's variant of the project; the replay uses neither."""
         from dbt.cli.main import dbtRunner
 
         # dbt reads the warehouse from the profile's env_var, as the Makefile's runs do; its
         # target/ and logs/ go beside the replay warehouse, apart from the project's own.
         os.environ["WAREHOUSE_PATH"] = str(warehouse)
         os.environ.setdefault("DBT_PROFILES_DIR", str(REPO_ROOT / "profiles"))
+        if project_dir is not None:
+            os.environ["DBT_PROJECT_DIR"] = str(project_dir)
         os.environ.setdefault("DBT_PROJECT_DIR", str(REPO_ROOT / "dbt_project"))
+        self._batch_args = list(batch_args)
         os.environ["DBT_TARGET_PATH"] = str(work_dir / "dbt_target")
         os.environ["DBT_LOG_PATH"] = str(work_dir / "dbt_logs")
         os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -74,9 +87,16 @@ class MinuteModels:
             raise ConfigError(f"dbt could not parse the project: {_failures(parsed)}")
         self._runner = dbtRunner(manifest=cast("Manifest", parsed.result))  # parse's result
 
-    def run(self, *, full_refresh: bool = False) -> float:
-        """One batch; returns its wall time in seconds. A failed batch raises."""
-        args = ["run", "--quiet", "--select", SELECTION, *self._vars]
+    def run(self, *, full_refresh: bool = False, everything: bool = False) -> float:
+        """One batch; returns its wall time in seconds. A failed batch raises. `everything`
+        also builds the seeds and models the minute models read (a warehouse never built)."""
+        if everything:
+            args = ["build", "--quiet", "--select", f"@{SELECTION.rstrip('+')}", *self._vars]
+            args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        else:
+            args = ["run", "--quiet", "--select", SELECTION, *self._vars]
+        if not full_refresh:
+            args += self._batch_args
         if full_refresh:
             args.append("--full-refresh")
         started = time.monotonic()

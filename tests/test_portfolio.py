@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -779,3 +780,83 @@ def test_the_money_weighted_return_agrees_with_an_independent_xirr(warehouse) ->
         assert irr == pytest.approx(xirr(flows), abs=1e-6), (account, period, flows)
         checked += 1
     assert checked >= 6  # the sample's two trading accounts, since inception and by year
+
+
+# -- realized gains per tax year: a plain FIFO of dated lots -------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def fifo_by_tax_year(warehouse: Path) -> dict[tuple[str, int, str], Fraction]:
+    """Realized P&L per (account, tax year, term) from fct_transactions and the market's
+    splits, by a FIFO of lots that remember their New York purchase date: a sale's year is
+    its New York year, a lot held more than a year (sold after its anniversary) is long term.
+    """
+    splits = rows(warehouse, """
+        select p.ticker, s.open_at, p.split_ratio
+        from marts.fct_prices_daily p
+        join marts.dim_trading_sessions s on s.exchange = 'XNYS' and s.session_date = p.trade_date
+        where p.split_ratio != 1
+    """)  # fmt: skip
+    trades = rows(warehouse, """
+        select account_id, ticker, executed_at, transaction_id, action, quantity, price, fees
+        from marts.fct_transactions
+        where action in ('buy', 'sell', 'transfer_in', 'transfer_out')
+    """)  # fmt: skip
+    events: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+    for account, ticker, at, tid, action, quantity, price, fees in trades:
+        events[(account, ticker)].append((at, 1, tid, action, quantity, price, fees))
+    for ticker, at, ratio in splits:
+        for account, traded in list(events):
+            if traded == ticker:
+                events[(account, ticker)].append((at, 0, "", "split", ratio, None, None))
+    realized: dict[tuple[str, int, str], Fraction] = defaultdict(Fraction)
+    for (account, _), timeline in events.items():
+        lots: deque[list] = deque()  # [shares, cost, New York purchase date]
+        for at, _, _, action, quantity, price, fees in sorted(timeline, key=lambda e: e[:3]):
+            day = at.astimezone(NEW_YORK).date()
+            if action == "split":
+                for lot in lots:
+                    lot[0] *= Fraction(str(quantity))
+            elif action in ("buy", "transfer_in"):
+                shares = Fraction(quantity)
+                lots.append([shares, shares * Fraction(price) + Fraction(fees), day])
+            else:
+                left, sold = Fraction(quantity), Fraction(quantity)
+                net = sold * Fraction(price or 0) - Fraction(fees)
+                while left:
+                    shares, cost, bought = lots[0]
+                    taken = min(left, shares)
+                    piece_cost = cost * taken / shares
+                    lots[0] = [shares - taken, cost - piece_cost, bought]
+                    if lots[0][0] == 0:
+                        lots.popleft()
+                    left -= taken
+                    if action == "sell":
+                        leap_day = bought.month == 2 and bought.day == 29  # -> Feb 28
+                        anniversary = bought.replace(
+                            year=bought.year + 1, day=bought.day - leap_day
+                        )
+                        term = "long_term" if day > anniversary else "short_term"
+                        realized[(account, day.year, term)] += net * taken / sold - piece_cost
+    return realized
+
+
+def test_realized_gains_per_tax_year_match_a_plain_fifo(warehouse) -> None:
+    """fct_realized_gains_yearly against the plain FIFO per account, tax year and term, to
+    the cent (the mart shares each sale out to 4 decimals per lot)."""
+    expected = fifo_by_tax_year(warehouse)
+    found = {
+        (account, year, term): Fraction(pnl)
+        for account, year, term, pnl in rows(
+            warehouse,
+            "select account_id, tax_year, term, realized_pnl from marts.fct_realized_gains_yearly",
+        )
+    }
+    assert set(found) == set(expected)
+    assert len({year for _, year, _ in found}) >= 2 and {t for *_, t in found} == {
+        "short_term",
+        "long_term",
+    }
+    off = {k: (float(found[k]), float(v)) for k, v in expected.items() if abs(found[k] - v) > CENT}
+    assert not off, off

@@ -132,7 +132,7 @@ class RetryingSession(requests.Session):
         kwargs["timeout"] = kwargs.get("timeout") or REQUEST_TIMEOUT_S
         kwargs["stream"] = True  # the body is read by _send_within, under the deadline
         what = f"{request.method} {urlsplit(request.url or '').path}"
-        parent = super()
+        parent_send = super().send  # bound here: mypy cannot type super() in a closure
 
         def attempt() -> requests.Response:
             left = self.clock.remaining()
@@ -142,12 +142,12 @@ class RetryingSession(requests.Session):
                     "(run_deadline_s) has passed"
                 )
             if left < self.request_deadline_s:
-                return _send_within(lambda: parent.send(request, **kwargs), left, what + (
+                return _send_within(lambda: parent_send(request, **kwargs), left, what + (
                     f" (the rest of the run's {self.clock.deadline_s:g} s deadline, "
                     "run_deadline_s)"
                 ))  # fmt: skip
             return _send_within(
-                lambda: parent.send(request, **kwargs),
+                lambda: parent_send(request, **kwargs),
                 self.request_deadline_s,
                 what + " (request_deadline_s)",
             )

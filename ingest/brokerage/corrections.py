@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+from dlt.common.runtime.collector import NULL_COLLECTOR
 
 from ingest.audit import RunReport
 from ingest.brokerage.inbox import live_rows
@@ -32,7 +33,7 @@ def _pipeline(warehouse: Warehouse) -> Any:
         destination=dlt_destination(warehouse),
         dataset_name=RAW_BROKERAGE,
         pipelines_dir=str(pipelines_dir()),
-        progress=None,
+        progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
     )
 
 

@@ -125,7 +125,7 @@ def _account(file_name: str, title: Record | None) -> str:
     found = _FILE_ACCOUNT.search(file_name.rsplit("/", 1)[-1])
     if found:
         return found.group(1).upper()
-    found = title and _TITLE.match(_fields(title)[0])
+    found = _TITLE.match(_fields(title)[0]) if title else None
     if found:
         return f"XXX{found.group(1)}"
     raise LayoutError(
@@ -147,6 +147,7 @@ def _action(action: str, symbol: str, amount_text: str) -> str | None:
 
 def rows(table: Table) -> list[tuple[int, dict]]:
     account_id = table.account_id
+    assert account_id is not None, "read() names every Schwab table's account"
     ids = TransactionIds(NAME)
     quantity, price = money_parser("quantity"), money_parser("price")
     fees, amount = money_parser("fees"), money_parser("amount")

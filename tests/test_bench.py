@@ -118,3 +118,24 @@ def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:
             "select count(*), min(session_date) from memory.main.sessions where exchange = 'XNYS'"
         ).fetchall()
     assert sessions > 6000 and first.isoformat() == "2000-01-03"
+
+
+def test_the_microbatch_variant_switches_every_range_delete_model(tmp_path) -> None:
+    """bench/replay_microbatch.py compares the minute models' range-delete batches with dbt's
+    microbatch: its copy of the project must switch every model that range-deletes, and
+    keep none of their own incremental filters."""
+    from bench.replay_microbatch import MICROBATCH_MODELS, STAGING, microbatch_project
+
+    models = REPO / "dbt_project" / "models"
+    range_deleting = {
+        str(p.relative_to(REPO / "dbt_project"))
+        for p in models.rglob("*.sql")
+        if "minute_range_delete(" in p.read_text()
+    }
+    assert range_deleting == set(MICROBATCH_MODELS)
+    project = microbatch_project(tmp_path)
+    for relative, event_time in MICROBATCH_MODELS.items():
+        sql = (project / relative).read_text()
+        assert "incremental_strategy='microbatch'" in sql and f"event_time='{event_time}'" in sql
+        assert "minute_range_delete" not in sql and "is_incremental()" not in sql, relative
+    assert (project / STAGING).read_text().startswith("{{ config(event_time='bar_at') }}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def detect(name: str, data: bytes, mappings: list[Mapping]) -> Detected | None:
         table = layout.find(records, name)
         if table is not None:
             table = _check_complete(table, text)
-            return Detected(layout.NAME, lambda layout=layout, table=table: layout.rows(table))
+            return Detected(layout.NAME, partial(layout.rows, table))
     matches = [(m, t) for m in mappings if (t := mapping.find(m, text)) is not None]
     if len(matches) > 1:
         raise LayoutError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+import yaml
 
 from tests.pipeline import REPO, dbt, query, warehouse_env
 
@@ -43,3 +44,12 @@ def test_each_exception_names_a_finding_and_says_why():
         assert row["fct_name"] in findings, row
         assert row["column_name"] and row["id_to_exclude"], row
         assert row["comment"].startswith(("Kept: ", "Open (owner")), row
+
+
+def test_test_coverage_target_is_not_lowered():
+    # Every model has a data test; the package's target of 100 % holds only while the project
+    # does not override it (a unit test alone does not count).
+    package = yaml.safe_load((EVALUATOR_MODELS.parent / "dbt_project.yml").read_text())
+    assert package["vars"]["test_coverage_target"] == 100
+    project = yaml.safe_load((REPO / "dbt_project/dbt_project.yml").read_text())
+    assert project["vars"].get("test_coverage_target", 100) == 100

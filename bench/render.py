@@ -178,6 +178,9 @@ def _replay_table(results: dict[str, Any]) -> list[str]:
                     f"{r['bars_landed']:,}",
                     str(len(r["batches"])),
                     f"{dbt['p50']:.2f} / {dbt['max']:.2f}" if dbt else "",
+                    f"{statistics.median(b['land_seconds'] for b in r['batches']):.2f}"
+                    if r["batches"]
+                    else "",
                     f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f}" if lat else "",
                     "/".join(str(b) for b in r["backlog_by_third"]),
                     "" if r["speed"] == "max" else ("yes" if r["kept_up"] else "**no**"),
@@ -195,6 +198,7 @@ def _replay_table(results: dict[str, Any]) -> list[str]:
             "bars",
             "dbt batches",
             "dbt batch p50 / max s",
+            "landing per batch p50 s (dlt merge)",
             "landing -> queryable p50 / p95 / max s",
             "backlog by third (minutes)",
             "kept up?",

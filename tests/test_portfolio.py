@@ -860,3 +860,22 @@ def test_realized_gains_per_tax_year_match_a_plain_fifo(warehouse) -> None:
     }
     off = {k: (float(found[k]), float(v)) for k, v in expected.items() if abs(found[k] - v) > CENT}
     assert not off, off
+
+
+def test_open_lots_are_the_plain_fifos_lots_left(warehouse) -> None:
+    """fct_lots_open, lot by lot in purchase order, against the lots the plain FIFO (the
+    Book of test_positions_...) still holds at the end: shares in today's units and cost."""
+    _, books = replay(warehouse)
+    found = defaultdict(list)
+    for account, ticker, shares, cost in rows(warehouse, """
+        select account_id, ticker, shares_held, cost from marts.fct_lots_open
+        order by account_id, ticker, bought_at, buy_transaction_id
+    """):  # fmt: skip
+        found[(account, ticker)].append((Fraction(shares), Fraction(cost)))
+    held = {key: book.lots for key, book in books.items() if book.lots}
+    assert set(found) == set(held)
+    assert sum(len(lots) for lots in found.values()) > 20
+    for key, lots in held.items():
+        assert len(found[key]) == len(lots), key
+        for (shares, cost), (fifo_shares, fifo_cost) in zip(found[key], lots, strict=True):
+            assert abs(shares - fifo_shares) <= SHARE and abs(cost - fifo_cost) <= CENT, key

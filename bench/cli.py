@@ -161,6 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         f"waiting) always runs (default: {','.join(REPLAY_SPEEDS)})",
     )
     parser.add_argument(
+        "--replay-batch-minutes",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="the replay's --batch-minutes: a dbt batch every N landed minutes (default: 5, "
+        "the replay's own default)",
+    )
+    parser.add_argument(
         "--replay-minutes",
         type=_positive,
         metavar="N",
@@ -257,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             replay=name in args.replay_at,
             replay_speeds=args.replay_speeds,
             replay_minutes=args.replay_minutes,
+            replay_batch_minutes=args.replay_batch_minutes,
         )
         try:
             ScaleRun(SCALES[name], settings, record).run()

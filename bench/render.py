@@ -164,6 +164,17 @@ def replay_rows(scale: str, measures: dict[str, Any]) -> list[GoalRow]:
     return rows
 
 
+def _batch_minutes(results: dict[str, Any]) -> str:
+    sizes = sorted(
+        {
+            r.get("batch_minutes", 5)
+            for run in results["scales"].values()
+            for r in _replay_runs(run["measures"])
+        }
+    )
+    return ", ".join(str(n) for n in sizes)
+
+
 def _replay_table(results: dict[str, Any]) -> list[str]:
     rows = []
     for scale, run in results["scales"].items():
@@ -725,7 +736,8 @@ def render(results: dict[str, Any]) -> str:
             "## Intraday replay (issue 16)",
             "",
             "`python -m ingest replay --session <new day> --speed X --plain` from each scale's "
-            "warehouse, a dbt batch every 5 landed minutes (docs/replay.md). Speeds climb while "
+            f"warehouse, a dbt batch every {_batch_minutes(results)} landed minutes "
+            "(`--batch-minutes`; docs/replay.md). Speeds climb while "
             "the backlog stays bounded (the largest backlog in the last third of the batches no "
             "larger than in the first two); `max` lands without waiting, so it has no backlog "
             "and gives the throughput. One run each; latency is from a minute's landing to the "

@@ -44,6 +44,7 @@ class Settings:
     replay: bool = False  # replay the new day minute by minute at this scale (issue 16)
     replay_speeds: tuple[str, ...] = REPLAY_SPEEDS
     replay_minutes: int | None = None  # only the session's first N minutes (the smoke test)
+    replay_batch_minutes: int = 5
 
 
 class ScaleRun:
@@ -345,6 +346,7 @@ class ScaleRun:
             command += ["--from-warehouse", str(self.warehouse), "--session", str(session)]
             command += ["--replay-warehouse", str(folder / "warehouse.duckdb")]
             command += ["--speed", speed, "--stats-json", str(stats)]
+            command += ["--batch-minutes", str(self.settings.replay_batch_minutes)]
             if self.settings.replay_minutes:
                 command += ["--minutes", str(self.settings.replay_minutes)]
             load_before = os.getloadavg()[0]

@@ -517,3 +517,57 @@ def test_the_loaded_rows_reconcile_with_ibkrs_own_cash_report_and_positions(
         held = lots[position["Symbol"]]
         assert sum(lot[0] for lot in held) == Decimal(position["Quantity"])
         assert sum(lot[1] for lot in held) == Decimal(position["CostBasisMoney"])
+
+
+# -- Interactive Brokers Flex Query XML -----------------------------------------------------
+
+IBKR_XML = "Portfolio_sample_20261102_20261120.xml"
+
+
+def test_an_ibkr_flex_xml_loads_the_same_rows_as_its_csv(tmp_path: Path) -> None:
+    """The sample statement in XML gives the CSV's rows, under IBKR's ids; the order's total
+    and the SUMMARY line beside the executions are not read. The CSV loaded after it merges
+    into the same rows (same ids, same values): nothing doubles."""
+    report = load(inbox_with(tmp_path, "ibkr_xml"))
+    assert report.exit_code == EXIT_OK, report.tickers_failed
+    xml_rows = rows_by_line(f"ibkr_xml/{IBKR_XML}")
+    # the Trade and CashTransaction elements' lines; not the Order (12) nor the SUMMARY (23)
+    assert sorted(xml_rows) == [11, 13, 14, 17, 18, 19, 20, 21, 22]
+    by_id = {r[10]: r[:10] for r in xml_rows.values()}
+    assert by_id["ibkr-1000000001"][1:8] == (eastern(3, 10, 15, 2), "KO", "buy", "20.000000",
+                                             "60.100000", "1.0000", "-1203.0000")  # fmt: skip
+    assert by_id["ibkr-1000000003"][3:8] == ("sell", "8.000000", "61.000000", "1.0000", "487.0000")
+    assert by_id["ibkr-1000000104"][2:8] == ("KO", "dividend", None, None, None, "6.1200")
+    assert by_id["ibkr-1000000106"][3:8] == ("withdrawal", None, None, None, "-500.0000")
+
+    # The CSV of the same statement, loaded next: the same ids merge, and every value agrees.
+    load(inbox_with(tmp_path / "csv", "ibkr"))
+    assert sql("select count(*) from raw_brokerage.transactions") == [(9,)]
+    csv_rows = {r[10]: r[:10] for r in rows_by_line(f"ibkr/{IBKR}").values()}
+    assert csv_rows == by_id
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda t: t[: t.index("<CashTransactions>")], "malformed or truncated Flex XML"),
+        (lambda t: t.replace(' buySell="BUY"', "", 1), "a Trade without buySell"),
+        (
+            lambda t: t.replace("<Trade ", "<Execution ").replace("<CashTransaction ", "<Cash "),
+            "no Trade or CashTransaction elements",
+        ),
+    ],
+)
+def test_a_flex_xml_that_cannot_be_read_is_rejected_in_one_line(
+    tmp_path: Path, change, reason: str
+) -> None:
+    inbox = inbox_with(tmp_path, "ibkr")
+    text = (SAMPLES / "ibkr_xml" / IBKR_XML).read_text(encoding="utf-8")
+    write(inbox, "ibkr/statement.xml", change(text))
+    write(inbox, "other.xml", "<?xml version='1.0'?><Statement><Row a='1'/></Statement>\n")
+    report = load(inbox)
+    assert report.exit_code == EXIT_PARTIAL
+    assert reason in report.tickers_failed["ibkr/statement.xml"]
+    assert "\n" not in report.tickers_failed["ibkr/statement.xml"]
+    assert report.tickers_failed["other.xml"].startswith("rejected: unknown layout (XML)")
+    assert f"ibkr/{IBKR}" in report.tickers_loaded  # the other files load

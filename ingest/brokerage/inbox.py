@@ -67,15 +67,20 @@ class ExportFile:
 
 
 def export_kind(path: Path) -> str:
-    """`accounts*.csv` is the accounts export; every other CSV file holds transactions.
-    Fidelity names its activity download `Accounts_History.csv`: transactions."""
+    """`accounts*.csv` is the accounts export; every other CSV file holds transactions, as
+    does every XML file (Interactive Brokers' Flex Query in XML). Fidelity names its
+    activity download `Accounts_History.csv`: transactions."""
     name = path.name.lower()
-    is_accounts = name.startswith("accounts") and not name.startswith("accounts_history")
+    is_accounts = (
+        name.startswith("accounts")
+        and not name.startswith("accounts_history")
+        and path.suffix.lower() == ".csv"
+    )
     return "accounts" if is_accounts else "transactions"
 
 
 def find_exports(inbox: Path, kind: str) -> list[ExportFile]:
-    """The inbox's CSV files of one kind, in name order (later exports must sort later).
+    """The inbox's CSV (and XML) files of one kind, in name order (later exports sort later).
 
     Hidden files and Excel's lock files (`~$name.csv`) are not exports.
     """
@@ -84,7 +89,7 @@ def find_exports(inbox: Path, kind: str) -> list[ExportFile]:
         relative = path.relative_to(inbox)
         if (
             not path.is_file()
-            or path.suffix.lower() != ".csv"
+            or path.suffix.lower() not in (".csv", ".xml")
             or any(part.startswith((".", "~")) for part in relative.parts)
             or export_kind(path) != kind
         ):

@@ -5,7 +5,7 @@ order they are tried:
 
 - the project's own CSV (`transaction_id,account_id,...`; ingest/brokerage/inbox.py),
 - Schwab's transactions CSV (schwab.py), Fidelity's activity CSV (fidelity.py), Interactive
-  Brokers' Flex Query CSV (ibkr.py),
+  Brokers' Flex Query CSV and XML (ibkr.py; an XML file is only ever that),
 - every column-mapping file in the inbox (`*.mapping.toml`, `*.mapping.yaml`; mapping.py)
   and those named by `--mapping FILE`.
 
@@ -65,7 +65,12 @@ def mapping_option(path: Path) -> Mapping:
 
 
 def known_layouts(mappings: list[Mapping]) -> str:
-    titles = [NATIVE_TITLE, *(m.TITLE for m in BUILT_IN), *(m.title for m in mappings)]
+    titles = [
+        NATIVE_TITLE,
+        *(m.TITLE for m in BUILT_IN),
+        ibkr.XML_TITLE,
+        *(m.title for m in mappings),
+    ]
     return ", ".join(titles)
 
 
@@ -101,6 +106,11 @@ def detect(name: str, data: bytes, mappings: list[Mapping]) -> Detected | None:
     """The layout of a transactions export, None for the project's own CSV (inbox.py reads
     it), LayoutError when it is a broker layout that cannot be read, or none at all."""
     text = decode(data)
+    if text.lstrip().startswith("<"):  # XML: Interactive Brokers' Flex Query in XML
+        xml_table = ibkr.find_xml(text)
+        if xml_table is not None:
+            return Detected(f"{ibkr.NAME} xml", lambda: ibkr.rows(xml_table))
+        raise LayoutError(f"unknown layout (XML); the layouts known: {known_layouts(mappings)}")
     if looks_native(text):
         return None
     records = read_records(text)

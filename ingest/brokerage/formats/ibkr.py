@@ -15,6 +15,11 @@ IBKR's field names; with "Include header and trailer records" the file is framed
     ...
     "EOF","U1234567",...
 
+The same query in XML (`<FlexQueryResponse>`, `find_xml`) has an element per row
+(`<Trade .../>`, `<CashTransaction .../>`) whose attributes are the same fields in camelCase
+(`buySell`, `tradePrice`); they are renamed to the CSV's names (XML_FIELDS), so both formats
+share `rows()` and IBKR's ids: the same statement in CSV and in XML gives the same rows.
+
 Two sections carry transactions, recognised by their columns: Trades (`Buy/Sell`,
 `TradePrice`) and Cash Transactions (`Type`, `Amount`). Others (Open Positions, Cash Report,
 Account Information, ...) are not transactions and are not read. IBKR gives its own
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from xml.parsers import expat
 
 from ingest.brokerage.formats.common import (
     NEW_YORK,
@@ -43,6 +49,7 @@ from ingest.brokerage.formats.common import (
 
 NAME = "ibkr"
 TITLE = "Interactive Brokers Flex Query CSV"
+XML_TITLE = "Interactive Brokers Flex Query XML"
 ACCOUNT = "ClientAccountID"
 TRADES = ("Buy/Sell", "TradePrice", "Quantity", "Symbol", "DateTime")
 CASH = ("Type", "Amount", "DateTime")
@@ -65,6 +72,73 @@ CASH_TYPES = {
     "broker fees": "fee",
 }
 DEPOSITS_WITHDRAWALS = {"deposits/withdrawals", "deposits & withdrawals"}
+
+
+# Flex XML: the elements that are transactions, and their attributes under the CSV's names.
+XML_SECTIONS = {"Trade": "trades", "CashTransaction": "cash"}
+XML_FIELDS = {
+    "accountId": ACCOUNT,
+    "currency": "CurrencyPrimary",
+    "assetCategory": "AssetClass",
+    "symbol": "Symbol",
+    "dateTime": "DateTime",
+    "quantity": "Quantity",
+    "tradePrice": "TradePrice",
+    "ibCommission": "IBCommission",
+    "netCash": "NetCash",
+    "buySell": "Buy/Sell",
+    "openCloseIndicator": "Open/CloseIndicator",
+    "levelOfDetail": "LevelOfDetail",
+    "transactionID": "TransactionID",
+    "type": "Type",
+    "amount": "Amount",
+}
+XML_NAMES = {ours: theirs for theirs, ours in XML_FIELDS.items()}
+
+
+def find_xml(text: str) -> Table | None:
+    """The transaction rows of a Flex Query in XML (a `<FlexQueryResponse>` document), each
+    with the line its element starts on; None for XML that is not one, LayoutError for a
+    Flex document that cannot be read (malformed, cut off, without the fields needed)."""
+    parser = expat.ParserCreate()
+    table = Table(NAME, [])
+    root: list[str] = []
+    problems: list[str] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        if not root:
+            root.append(name)
+        section = XML_SECTIONS.get(name)
+        if section is None or root[0] != "FlexQueryResponse":
+            return  # the statement, its other sections (positions, cash report, ...)
+        cells = {XML_FIELDS.get(k, k): v.strip() for k, v in attributes.items()}
+        needed = (ACCOUNT, *(TRADES if section == "trades" else CASH))
+        missing = [XML_NAMES.get(c, c) for c in needed if c not in cells]
+        if missing:
+            problems.append(
+                f"line {parser.CurrentLineNumber}: a {name} without {', '.join(missing)} (the "
+                "Flex query needs those fields: docs/brokerage.md)"
+            )
+        elif cells.get("LevelOfDetail", "").upper() in KEPT_LEVELS:
+            table.rows.append((parser.CurrentLineNumber, {"__section": section, **cells}))
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(text, True)
+    except expat.ExpatError as error:
+        if root[:1] != ["FlexQueryResponse"]:
+            return None
+        raise LayoutError(f"malformed or truncated Flex XML: {error}") from error
+    if root[:1] != ["FlexQueryResponse"]:
+        return None
+    if problems:
+        raise LayoutError(problems[0])
+    if not table.rows:
+        raise LayoutError(
+            "no Trade or CashTransaction elements: a Flex query needs the Trades and Cash "
+            "Transactions sections (docs/brokerage.md)"
+        )
+    return table
 
 
 def _fields(record: Record) -> list[str]:

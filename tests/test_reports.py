@@ -12,6 +12,7 @@ packages of reports/ (make setup).
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import os
@@ -32,7 +33,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = REPO / "reports"
 SCREENSHOTS = REPO / "build" / "screenshots"
 AS_OF = "2026-11-20"  # the Makefile's TEST_AS_OF: the same sample world as `make test`
-PAGES = ["/", "/ticker/", "/portfolio/", "/transactions/", "/data-quality/", "/pipeline-health/"]
+PAGES = ["/", "/ticker/", "/portfolio/", "/transactions/", "/data-quality/", "/pipeline-health/",
+         "/intraday-session/"]  # fmt: skip
 
 pytestmark = [
     pytest.mark.e2e,
@@ -462,6 +464,32 @@ def test_period_buttons_change_the_charts_range(browsed, visits) -> None:
     assert sessions == sorted(sessions) and 18 <= sessions[0] <= 23, shown
 
 
+def test_log_scale_and_the_benchmark_overlay(site, browsed) -> None:
+    """AAPL's Log button puts its price panel on a log axis; 'vs SPY' draws SPY's adjusted
+    close rebased to AAPL's on the first session shown (Max: the first of the page), so the
+    last point is AAPL's first close x SPY's return over the span (from the mart)."""
+    toggles = browsed["periods"]["toggles"]
+    assert toggles, "no price chart after the period buttons"
+    assert toggles["priceAxisType"] == "log"
+    drawn = toggles["benchmark"]
+    assert drawn and drawn["name"] == "SPY (rebased)", drawn
+    (first_day, first_value), (last_day, last_value) = drawn["first"], drawn["last"]
+    closes = dict(
+        query(
+            site["env"],
+            "select ticker || ' ' || trade_date, adj_close from marts.fct_price_features_daily "
+            f"where ticker in ('AAPL', 'SPY') and trade_date in ('{first_day[:10]}', "
+            f"'{last_day[:10]}')",
+        )
+    )
+    aapl_first = closes[f"AAPL {first_day[:10]}"]
+    spy_return = closes[f"SPY {last_day[:10]}"] / closes[f"SPY {first_day[:10]}"]
+    assert drawn["tickerCloseAtFirst"] == pytest.approx(aapl_first)
+    assert first_value == pytest.approx(aapl_first)
+    assert last_value == pytest.approx(aapl_first * spy_return)
+    assert drawn["points"] > 200  # a year of sessions
+
+
 def data_quality_counts(text: str) -> dict[str, tuple[int, ...]]:
     """The test counts as the built data-quality page shows them: its opening sentence, its
     'Data tests passed' figure and the latest row of Recent builds."""
@@ -496,3 +524,62 @@ def test_the_data_quality_page_counts_agree(visits) -> None:
     assert counts["figure"] == (passed,)
     assert (row_passed, row_warned, row_failed) == (passed, warned, failed)
     assert (unit_passed + row_unit_failed, row_unit_failed) == (unit_tests, unit_failed)
+
+
+# --- Issue 16: the intraday session page --------------------------------------------------
+
+ALERT_TYPES = ("vwap_cross_up", "vwap_cross_down", "volume_spike", "new_session_high",
+               "new_session_low", "large_move_up", "large_move_down", "rsi_overbought",
+               "rsi_oversold")  # fmt: skip
+
+
+def test_the_session_page_marks_every_alert_on_the_price_and_the_timeline(site, visits) -> None:
+    """After the batch build (or a replay) the latest session's alerts are on the page: the
+    ticker with the most alerts is shown first, its price chart has one marker per alert by
+    type, and the timeline has every ticker's; counted in the mart, not in the page."""
+    page = visits["/intraday-session/"]
+    rows = query(
+        site["env"],
+        "select ticker, alert_type, count(*) from marts.fct_intraday_alerts "
+        "where session_date = (select max(session_date) from marts.fct_intraday_features) "
+        "group by all",
+    )
+    per_ticker: collections.Counter[str] = collections.Counter()
+    per_type: collections.Counter[str] = collections.Counter()
+    for ticker, alert_type, alerts in rows:
+        per_ticker[ticker] += alerts
+        per_type[alert_type] += alerts
+    assert set(per_type) == set(ALERT_TYPES), "the sample's latest session fires every type"
+    busiest = min(per_ticker, key=lambda ticker: (-per_ticker[ticker], ticker))
+
+    assert page["sessionChart"], "no price chart with alerts on the session page"
+    shown = {kind: n for ticker, kind, n in rows if ticker == busiest}
+    assert page["sessionChart"]["markers"] == shown
+    assert page["alertTimeline"]["markers"] == dict(per_type)
+    assert sorted(page["alertTimeline"]["tickers"]) == sorted(per_ticker)
+
+    sentence = page["firstParagraph"]
+    assert f"raised {sum(per_type.values()):,} alerts" in sentence, sentence
+    assert sentence.endswith(f" {busiest} raised the most ({per_ticker[busiest]})."), sentence
+    # The time axis is labelled on whole hours (New York), 10:00 to 16:00 on a regular session.
+    assert page["sessionChart"]["xAxisLabels"] == list(range(600, 961, 60))
+    # Alert types in words, never as codes.
+    assert not [code for code in ALERT_TYPES if code in page["text"]]
+    assert "crossed above the VWAP" in page["text"]
+
+
+def test_the_ticker_page_shows_quote_details(site, visits) -> None:
+    """Previous close and the last ex-dividend date as the marts have them (the sample's AAPL
+    pays dividends), beside the day's and the 52-week range and the average volume."""
+    text = visits["/ticker/AAPL/"]["text"]
+    (previous_close, last_dividend), *_ = query(
+        site["env"],
+        "select (select close from marts.fct_prices_daily where ticker = 'AAPL' "
+        "order by trade_date desc limit 1 offset 1), (select max(trade_date) from "
+        "marts.fct_prices_daily where ticker = 'AAPL' and dividend_per_share > 0)",
+    )
+    assert re.search(rf"Previous close\s+\${previous_close:,.2f}\b", text), text[:1500]
+    assert re.search(rf"Last ex-dividend date\s+{last_dividend}\b", text), text[:1500]
+    labels = ("Day's range", "52-week range", "Avg. volume (3 months)", "Dividends (12 months)")
+    for label in labels:
+        assert re.search(rf"{re.escape(label)}\s+\S", text), label

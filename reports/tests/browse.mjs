@@ -39,7 +39,8 @@ Opens each PATH of the site at URL in headless Chromium and prints a JSON report
   --select-account PATH   after visiting PATH, pick another account in its first dropdown
                           and report the numbers before and after ("selection")
   --click-periods PATH    after visiting PATH, click each period button of its price chart
-                          and report the span the chart shows ("periods")
+                          and report the span the chart shows, then its Log and benchmark
+                          toggles and report what they draw ("periods")
   --phone                 also open every page in a phone-wide tab (390 px; in-app after the
                           first) and report its sideways overflow ("phone", <page>-phone.png)
   --concurrency N         tabs at a time (default 2; the phone pass holds one of them)
@@ -161,6 +162,24 @@ async function inspect(page) {
 				(instance.getOption?.()?.series ?? []).some((series) => series.type === 'candlestick')
 		);
 		const candles = chart?.getOption().series.find((series) => series.type === 'candlestick');
+		// The intraday session page's charts (found by their wrappers' data-testid): how many
+		// alert markers each draws, by alert type (series ids "alert:<type>"), and the
+		// timeline's tickers.
+		const chartIn = (testid) =>
+			Object.values(window[Symbol.for('__evidence-chart-window-debug__')] ?? {}).find((instance) =>
+				instance.getDom?.()?.closest?.(`[data-testid="${testid}"]`)
+			);
+		const alertMarkers = (instance) =>
+			instance
+				? Object.fromEntries(
+						instance
+							.getOption()
+							.series.filter((series) => String(series.id ?? '').startsWith('alert:'))
+							.map((series) => [series.id.slice('alert:'.length), series.data.length])
+					)
+				: null;
+		const sessionChart = chartIn('session-chart');
+		const timeline = chartIn('alert-timeline');
 		const priceFormatter = chart?.getOption().yAxis[0].axisLabel?.formatter;
 		return {
 			title: document.title,
@@ -189,6 +208,16 @@ async function inspect(page) {
 						dividends: (candles.markPoint?.data ?? []).map((mark) => [mark.coord[0], mark.name]),
 						priceLabel123: typeof priceFormatter === 'function' ? priceFormatter(123) : null
 					}
+				: null,
+			sessionChart: sessionChart
+				? {
+						markers: alertMarkers(sessionChart),
+						series: sessionChart.getOption().series.map((series) => series.name),
+						xAxisLabels: sessionChart.getOption().xAxis[0].axisLabel?.customValues ?? null
+					}
+				: null,
+			alertTimeline: timeline
+				? { markers: alertMarkers(timeline), tickers: timeline.getOption().yAxis[0].data }
 				: null,
 			volumeChart: volumeSeries
 				? {
@@ -452,7 +481,45 @@ async function clickPeriods(tab, path) {
 		periods[name] = await shown();
 		await page.screenshot({ path: screenshotName(path, `-period-${name}`) });
 	}
-	return { path, periods, ...tab.problems };
+	// Then the Log and benchmark toggles (on Max): the price axis' type, and the benchmark's
+	// line as drawn (its first and last points, with the ticker's adjusted close at the first).
+	const toggled = async (toggle) => {
+		await page.click(`button[data-toggle="${toggle}"]`);
+		await page.waitForFunction(
+			(name) => document.querySelector(`button[data-toggle="${name}"]`)?.getAttribute('aria-pressed') === 'true',
+			{ timeout, polling: 50 },
+			toggle
+		);
+	};
+	await toggled('log');
+	await toggled('benchmark');
+	const toggles = await page.evaluate(() => {
+		const chart = Object.values(window[Symbol.for('__evidence-chart-window-debug__')] ?? {}).find(
+			(instance) =>
+				instance.getDom?.()?.isConnected &&
+				(instance.getOption?.()?.series ?? []).some((series) => series.type === 'candlestick')
+		);
+		if (!chart) return null;
+		const option = chart.getOption();
+		const dates = option.xAxis[0].data;
+		const candles = option.series.find((series) => series.type === 'candlestick');
+		const overlay = option.series.find((series) => /\(rebased\)$/.test(series.name ?? ''));
+		const drawn = (overlay?.data ?? []).map((value, index) => [dates[index], value]).filter(([, value]) => value != null);
+		return {
+			priceAxisType: option.yAxis[0].type,
+			benchmark: overlay
+				? {
+						name: overlay.name,
+						points: drawn.length,
+						first: drawn[0],
+						last: drawn.at(-1),
+						tickerCloseAtFirst: candles.data[dates.indexOf(drawn[0][0])][1]
+					}
+				: null
+		};
+	});
+	await page.screenshot({ path: screenshotName(path, '-log-benchmark') });
+	return { path, periods, toggles, ...tab.problems };
 }
 
 mkdirSync(options.out, { recursive: true });

@@ -1,8 +1,8 @@
 -- The words the pages show for the marts' reason codes (quarantined bars and transactions,
 -- anomaly flags), and for anomaly scores their unit, so that no page shows a raw code or a
 -- score without its meaning. Codes and score definitions: the models' YAML
--- (fct_quarantined_bars, fct_quarantined_transactions, fct_transaction_anomalies). A code
--- missing here is shown with its underscores as spaces.
+-- (fct_quarantined_bars, fct_quarantined_transactions, fct_transaction_anomalies,
+-- fct_intraday_alerts). A code missing here is shown with its underscores as spaces.
 select *
 from (
     values
@@ -36,5 +36,15 @@ from (
         ('anomaly', 'unusual_size', 'unusual trade size', 'z_score'),
         ('anomaly', 'probable_duplicate', 'probable duplicate', 'closeness'),
         ('anomaly', 'split_disagrees', 'split disagrees with the market data', 'relative_error'),
-        ('anomaly', 'amount_disagrees', 'amount disagrees with quantity x price', 'currency')
+        ('anomaly', 'amount_disagrees', 'amount disagrees with quantity x price', 'currency'),
+        -- Intraday alerts; the last column is the unit of their measured value and threshold
+        ('alert', 'vwap_cross_up', 'crossed above the VWAP', 'price'),
+        ('alert', 'vwap_cross_down', 'crossed below the VWAP', 'price'),
+        ('alert', 'volume_spike', 'volume spike', 'shares'),
+        ('alert', 'new_session_high', 'new session high', 'price'),
+        ('alert', 'new_session_low', 'new session low', 'price'),
+        ('alert', 'large_move_up', 'large move up', 'log_return'),
+        ('alert', 'large_move_down', 'large move down', 'log_return'),
+        ('alert', 'rsi_overbought', 'RSI crossed 70 (overbought)', 'rsi'),
+        ('alert', 'rsi_oversold', 'RSI crossed 30 (oversold)', 'rsi')
 ) as labels (kind, code, label, score_unit)

@@ -123,13 +123,17 @@ build: setup ## dbt build (models + tests) on the warehouse (SAMPLE=1: the sampl
 freshness: setup ## dbt source freshness on the warehouse
 	$(LOCKED) $(DBT) source freshness
 
-test: setup setup-browser ## lint, unit, end-to-end and browser tests, then dbt build on a fresh test warehouse
+# The test files run on TEST_WORKERS pytest-xdist workers, a file's tests in one worker (its
+# fixture warehouse is built once). The sample's dbt build comes first: it is a gate of its own,
+# and the test files that only read a built sample read that one (TEST_SAMPLE_WAREHOUSE).
+TEST_WORKERS ?= 2
+test: setup setup-browser ## lint, dbt build of the sample on a fresh test warehouse, then unit, end-to-end and browser tests
 	@$(MAKE) lint
 	cd reports && node --test scripts/
-	$(PY) -m pytest
 	rm -rf $(dir $(TEST_WAREHOUSE))
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(PY) -m ingest sample --as-of $(TEST_AS_OF) || $(SAMPLE_PARTIAL_IS_EXPECTED)
 	WAREHOUSE_TARGET=ci WAREHOUSE_PATH=$(TEST_WAREHOUSE) $(DBT) build --target ci
+	TEST_SAMPLE_WAREHOUSE=$(TEST_WAREHOUSE) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: setup ## pre-commit's hooks on every tracked file: ruff, ruff format, sqlfluff, actionlint, check-yaml, mypy
 	$(VENV)/bin/pre-commit run --all-files

@@ -15,9 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.pipeline import dbt, ingest, warehouse_env
-
-AS_OF = "2026-11-20"  # 20 tickers, 3 years: splits, dividends, two quarantined bars
 BENCHMARK = "SPY"
 RELATIVE_TOLERANCE = 1e-6
 # Both sides sometimes produce a value within rounding of zero (a flat day's return, MACD
@@ -37,12 +34,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> dict[str, str]:
-    """The sample warehouse with the features mart and everything upstream of it built."""
-    env = warehouse_env(tmp_path_factory.mktemp("features"))
-    ingest(env, "sample", "--as-of", AS_OF, "--minute-sessions", "1")
-    dbt(env, "build", "--select", "+fct_price_features_daily", "--indirect-selection", "cautious")
-    return env
+def warehouse(sample_build) -> dict[str, str]:
+    """The sample warehouse, built (the run's shared build: read only)."""
+    return sample_build
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ marts. And dlt must load into such pre-created tables exactly as into its own.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -125,7 +126,17 @@ def test_dlt_loads_into_tables_dbt_created(tmp_path):
     assert _raw_shape(Path(precreated["WAREHOUSE_PATH"])) == _raw_shape(
         Path(fresh["WAREHOUSE_PATH"])
     )
-    assert query(precreated, "select distinct status from raw_ingest.runs") == [("success",)]
+    # nothing failed; the broker load is partial for the sample's planted unparsed cell alone
+    runs = query(
+        precreated,
+        "select pipeline, status, tickers_failed, unparsed_cells from raw_ingest.runs "
+        "order by pipeline",
+    )
+    assert [(p, s, f) for p, s, f, _ in runs] == [
+        ("sample_brokerage", "partial", "[]"),
+        ("sample_market", "success", "[]"),
+    ]
+    assert [(c["column"], c["cells"]) for c in json.loads(runs[0][3])] == [("executed_at", 1)]
 
 
 def test_tickers_have_their_exchanges_calendar_and_major_currency(yahoo_only):

@@ -141,3 +141,39 @@ def test_the_reports_build_keeps_the_previous_site_until_the_new_one_is_complete
     assert (site / ".complete").exists()
     assert not (site / "removed-page.html").exists()  # before: an old page stayed deployed
     assert not (reports / "build.previous").exists()
+
+
+# --- the daily schedule follows the New York close across daylight saving ------------------
+
+
+@pytest.mark.parametrize("day", ["2026-07-15", "2026-01-14", "2026-03-09", "2026-11-02"])
+def test_the_daily_load_runs_at_1730_new_york_time_all_year(day) -> None:
+    """Before: one cron at 22:30 UTC, which is 18:30 in New York under daylight saving, after
+    the 18:00 deadline. Now the workflow fires at both UTC hours and the clock step lets only
+    the one that is 17:30 in New York go on (the days after both of 2026's switches too)."""
+    import os
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    workflow = yaml.safe_load((REPO / ".github/workflows/daily-load.yml").read_text())
+    crons = [entry["cron"] for entry in workflow[True]["schedule"]]  # YAML reads `on` as True
+    steps = {step.get("id"): step for step in workflow["jobs"]["load"]["steps"]}
+    assert steps["session"]["if"] == "steps.clock.outputs.due == 'true'"
+
+    def due(cron: str | None) -> bool:
+        minute, hour = cron.split()[:2] if cron else ("0", "0")
+        result = subprocess.run(
+            ["bash", "-e", "-c", steps["clock"]["run"].replace(' >> "$GITHUB_OUTPUT"', "")],
+            cwd=REPO, capture_output=True, text=True, timeout=30, check=True,
+            env=os.environ | {"SCHEDULE": cron or "", "NOW": f"{day} {hour}:{minute} UTC"},
+        )  # fmt: skip
+        return {"due=true": True, "due=false": False}[result.stdout.strip()]
+
+    loading = [cron for cron in crons if due(cron)]
+    assert len(loading) == 1, (day, crons)
+    minute, hour = loading[0].split()[:2]
+    fired = datetime.fromisoformat(f"{day}T{int(hour):02d}:{int(minute):02d}:00+00:00")
+    assert fired.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "17:30"
+    assert due(None)  # a manual run always loads

@@ -33,7 +33,7 @@ def generate(scale: str, frames: str) -> dict[str, Any]:
 def load_dlt(
     scale: str, frames: str, warehouse: str, until: str, brokerage_inbox: str | None = None
 ) -> dict[str, Any]:
-    """The sample command's market load (ingest/cli.py run_sample) on the scale's universe:
+    """The sample command's market load (ingest/commands/sample.py) on the scale's universe:
     the market_data source and run_source, into `warehouse`, bars through `until`."""
     import dlt
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cli import main, read_universe
+from ingest.cli import main
+from ingest.commands.yfinance import read_universe
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -164,7 +165,7 @@ def test_yfinance_without_network_ends_fast_with_nothing_loaded(monkeypatch, cap
 def test_the_universe_comes_from_options_then_config_then_the_default(
     tmp_path, monkeypatch
 ) -> None:
-    from ingest.cli import configured_universe
+    from ingest.commands.yfinance import configured_universe
 
     listed = tmp_path / "mine.txt"
     listed.write_text("IBM\nT\n")

@@ -163,7 +163,7 @@ def prepare_recorded_warehouse(folder: Path, target: Path, session: date) -> int
     Returns the number of rows loaded."""
     import argparse
 
-    from ingest.cli import run_yfinance_replay
+    from ingest.commands.yfinance import run_replay as run_yfinance_replay
     from ingest.config import Warehouse
     from ingest.warehouse import REAL, claim_data_kind
 

@@ -1,0 +1,122 @@
+"""`python -m ingest sample`: its options and its handler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ingest.audit import RunReport
+from ingest.commands.options import iso_date, ticker_list
+from ingest.config import RAW_YFINANCE, ConfigError, Warehouse
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    sample = sub.add_parser(
+        "sample",
+        parents=parents,
+        help="generate the offline sample (market data and brokerage) and load it",
+        description="Generate the deterministic offline sample with Yahoo's shapes and load it "
+        "through the same dlt sources as the real data. Same seed and as-of date, same data.",
+    )
+    sample.add_argument(
+        "--as-of",
+        type=iso_date,
+        metavar="DATE",
+        help="last day of the sample world (default: the latest closed NYSE session)",
+    )
+    sample.add_argument(
+        "--until",
+        type=iso_date,
+        metavar="DATE",
+        help="load the sample world only through this day, as a daily run on that day would "
+        "(default: the as-of date); run again with a later day to add sessions incrementally",
+    )
+    sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    sample.add_argument(
+        "--tickers",
+        type=ticker_list,
+        metavar="T1,T2",
+        help="a subset of the 20 sample tickers (default: all)",
+    )
+    sample.add_argument(
+        "--daily-years", type=int, default=3, metavar="N", help="years of daily bars (default: 3)"
+    )
+    sample.add_argument(
+        "--minute-sessions",
+        type=int,
+        default=20,
+        metavar="N",
+        help="sessions of 1-minute bars, the latest ones (default: 20)",
+    )
+    sample.add_argument(
+        "--no-defects",
+        action="store_true",
+        help="leave out the deliberate bad rows the quality gates must catch",
+    )
+    sample.add_argument(
+        "--brokerage-inbox",
+        type=Path,
+        metavar="DIR",
+        help="folder the sample writes its broker CSV exports to before loading them as "
+        "`brokerage-csv` would (default: sample_brokerage_inbox in $INGEST_PIPELINES_DIR)",
+    )
+
+
+def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
+    from ingest import calendar
+    from ingest.runner import run_source
+    from ingest.sample.market import SAMPLE_UNIVERSE, SampleMarket
+    from ingest.yfinance.replay import emulated_provider
+    from ingest.yfinance.source import FetchPlan, market_data
+
+    as_of = args.as_of or calendar.last_closed_session()
+    known = {t.symbol for t in SAMPLE_UNIVERSE}
+    unknown = sorted(set(args.tickers or ()) - known)
+    if unknown:
+        raise ConfigError(
+            f"not in the sample universe: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    until = args.until or as_of
+    if until > as_of:
+        raise ConfigError(f"--until {until} is after the sample's as-of date {as_of}")
+    # Yahoo as it answers on `until`: split-adjusted as of that day.
+    market = SampleMarket(
+        as_of,
+        daily_years=args.daily_years,
+        minute_sessions=args.minute_sessions,
+        seed=args.seed,
+        defects=not args.no_defects,
+        request_day=until,
+    )
+    tickers = args.tickers or market.tickers
+    plan = FetchPlan(
+        end=until,
+        daily_backfill_days=(until - market.first_daily_session).days,
+        minute_backfill_days=(until - market.first_minute_session).days,
+    )
+    print(
+        f"sample as of {as_of}: {len(tickers)} tickers, "
+        f"{len(market.daily_sessions)} daily sessions, "
+        f"{len(market.minute_sessions)} minute sessions -> {warehouse.describe()}",
+        file=sys.stderr,
+    )
+    market_report = RunReport(
+        pipeline="sample_market", source="sample", tickers_requested=list(tickers)
+    )
+    # Through yfinance's own code, as the live load: yf.download for daily bars of several
+    # tickers (its naive daily index), Ticker.history in 7-day windows for minutes.
+    provider = emulated_provider(market)
+    run_source(
+        warehouse,
+        market_report,
+        market_data(provider, list(tickers), plan, market_report),
+        pipeline_name="sample_market",
+        dataset=RAW_YFINANCE,
+    )
+
+    from ingest.config import pipelines_dir
+    from ingest.sample.brokerage import load_sample_brokerage
+
+    inbox = args.brokerage_inbox or pipelines_dir() / "sample_brokerage_inbox"
+    return [market_report, load_sample_brokerage(market, warehouse, inbox, until=until)]

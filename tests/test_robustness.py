@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import duckdb
 import pytest
 
-from ingest.audit import EXIT_OK
+from ingest.audit import EXIT_PARTIAL
 from ingest.brokerage.mock_server import MockBroker, serve
 from ingest.brokerage.records import parse_decimal, parse_instant
 from ingest.cli import main
@@ -96,8 +96,11 @@ def test_huge_numbers_in_one_export_do_not_block_it_or_a_good_one(tmp_path, caps
     code = main(["brokerage-csv", "--inbox", str(inbox)])
 
     err = capsys.readouterr().err
-    assert code == EXIT_OK, err  # bad values are dbt's to reject, not a failed file
-    assert "brokerage_csv: success; 2/2" in err
+    # bad values are dbt's to reject, not a failed file: both files load; the run is partial
+    # and names the file and its cells that did not parse (issue 14)
+    assert code == EXIT_PARTIAL, err
+    assert "brokerage_csv: partial; 2/2 files loaded" in err
+    assert "transactions_a.csv (amount 1, fees 1, price 1, quantity 1)" in err
     rows = unparsed_by_id()
     assert set(rows) == {"T-OK-1", "T-HUGE", "T-OK-2"}
     assert rows["T-HUGE"] == (HUGE, "transactions_a.csv", 3)
@@ -106,7 +109,7 @@ def test_huge_numbers_in_one_export_do_not_block_it_or_a_good_one(tmp_path, caps
         "select quantity, price, fees, amount, executed_at is not null "
         "from raw_brokerage.transactions where transaction_id = 'T-HUGE'"
     ) == [(None, None, None, None, True)]
-    assert sql("select status from raw_ingest.runs") == [("success",)]
+    assert sql("select status, tickers_failed from raw_ingest.runs") == [("partial", "[]")]
 
 
 def test_huge_numbers_from_the_api_are_kept_unparsed(market) -> None:
@@ -118,7 +121,8 @@ def test_huge_numbers_from_the_api_are_kept_unparsed(market) -> None:
     huge_id = broker.transactions[2]["transaction_id"]
     with serve(broker) as url:
         code = main(["brokerage-api", "--base-url", url])
-    assert code == EXIT_OK
+    assert code == EXIT_PARTIAL  # loaded, and the item's unparsed cells counted (issue 14)
+    assert sql("select status, tickers_failed from raw_ingest.runs") == [("partial", "[]")]
     rows = unparsed_by_id()
     assert len(rows) == 5
     assert rows[huge_id][0] == HUGE

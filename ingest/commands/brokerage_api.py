@@ -47,8 +47,9 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         "--run-deadline",
         type=positive(float),
         metavar="SECONDS",
-        help="total time for all the run's requests, retries included; paging stops there "
-        "and what was fetched loads (exit 3) (default: 1800, or run_deadline_s)",
+        help="total time for all the run's requests, retries included; reached between "
+        "pages, paging stops and what was fetched loads (exit 3); reached during a request, "
+        "the run fails (exit 1) (default: 1800, or run_deadline_s)",
     )
     api_parser.add_argument(
         "--max-pages",

@@ -134,8 +134,8 @@ class RunReport:
         loaded, requested = len(self.tickers_loaded), len(self.tickers_requested)
         line = (
             f"{self.pipeline}: {self.status}; {loaded}/{requested} "
-            f"{self.items} loaded, {self.rows_received} rows received, {self.rows_written} written, "
-            f"{self.duplicates_removed} duplicates removed"
+            f"{self.items} loaded, {self.rows_received} rows received, "
+            f"{self.rows_written} written, {self.duplicates_removed} duplicates removed"
         )
         if self.error:
             line += f"; error: {self.error}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import json
 import os
 import re
@@ -27,11 +28,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.pipeline import DBT, REPO, query, run
+from tests.pipeline import DBT, REPO, dbt, ingest, query, run, warehouse_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = REPO / "reports"
 SCREENSHOTS = REPO / "build" / "screenshots"
+AS_OF = "2026-11-20"  # the Makefile's TEST_AS_OF: the same sample world as `make test`
 PAGES = ["/", "/ticker/", "/portfolio/", "/transactions/", "/data-quality/", "/pipeline-health/",
          "/intraday-session/"]  # fmt: skip
 
@@ -51,10 +53,12 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(copy_of_sample_build, tmp_path_factory) -> dict[str, object]:
-    """The sample build (a copy) -> freshness -> reports build -> served on 127.0.0.1."""
+def site(tmp_path_factory) -> dict[str, object]:
+    """Sample warehouse -> dbt build and freshness -> reports build -> served on 127.0.0.1."""
     folder = tmp_path_factory.mktemp("reports")
-    env = copy_of_sample_build
+    env = warehouse_env(folder)
+    ingest(env, "sample", "--as-of", AS_OF)
+    dbt(env, "build")
     # Freshness is measured against today, so the pinned sample may be stale: that is a
     # result for the data-quality page to show, not a failure of this test.
     subprocess.run(
@@ -468,6 +472,12 @@ def test_log_scale_and_the_benchmark_overlay(site, browsed) -> None:
     toggles = browsed["periods"]["toggles"]
     assert toggles, "no price chart after the period buttons"
     assert toggles["priceAxisType"] == "log"
+    # Labelled on round prices, several of them (ECharts' own log ticks are powers of ten).
+    labels = toggles["priceAxisLabels"]
+    steps = {round(high - low, 6) for low, high in itertools.pairwise(labels)}
+    assert len(labels) >= 3 and len(steps) == 1, labels
+    step = steps.pop()
+    assert all(round(label / step, 6).is_integer() for label in labels), labels
     drawn = toggles["benchmark"]
     assert drawn and drawn["name"] == "SPY (rebased)", drawn
     (first_day, first_value), (last_day, last_value) = drawn["first"], drawn["last"]

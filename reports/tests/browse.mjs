@@ -507,6 +507,7 @@ async function clickPeriods(tab, path) {
 		const drawn = (overlay?.data ?? []).map((value, index) => [dates[index], value]).filter(([, value]) => value != null);
 		return {
 			priceAxisType: option.yAxis[0].type,
+			priceAxisLabels: option.yAxis[0].axisLabel?.customValues ?? null,
 			benchmark: overlay
 				? {
 						name: overlay.name,

@@ -4,13 +4,14 @@ equals a full refresh, row for row."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 import duckdb
 import pytest
 
 from tests.calendars import library_sessions
-from tests.pipeline import dbt, ingest, query, warehouse_env
+from tests.pipeline import DBT, dbt, ingest, query, run, warehouse_env
 
 MINUTE_MARTS = [
     "marts.fct_bars_1m",
@@ -67,6 +68,16 @@ def test_incremental_day_equals_full_refresh(tmp_path) -> None:
     ingest(env, *SAMPLE)  # the next day arrives
     output = dbt(env, "build", *MINUTE_SELECTION)
     assert "incremental model" in output
+    # What each minute model rewrote, as the data tests' scope reads it: everything on the first
+    # build (null), then the 3 sessions up to the newest one built before (12-30).
+    rewrites = query(
+        env,
+        "select model, list(first_session_date order by recorded_at) "
+        "from dbt_audit.minute_rewrites group by model",
+    )
+    rewriting = ["int_bars_1m_validated", "int_bars_1m_aligned", "int_bars_5m_rolled_up",
+                 "fct_bars_15m", "fct_bars_60m"]  # fmt: skip
+    assert dict(rewrites) == {model: [None, date(2025, 12, 26)] for model in rewriting}
     after = query(env, "select count(*), max(session_date) from marts.fct_bars_1m")
     assert str(after[0][1]) == "2025-12-31" and str(before[0][1]) == "2025-12-30"
     incremental = snapshot(env)
@@ -78,6 +89,25 @@ def test_incremental_day_equals_full_refresh(tmp_path) -> None:
             f"{table} differs after the incremental run"
         )
     assert len(full["marts.fct_bars_1m"]) > after[0][0] * 0.99
+
+    # A daily build's data tests read what the run rewrites (here from 12-29, the 3 sessions up
+    # to 12-31); `dbt test` reads every row. A raw bar of SPY loaded twice, once in an old
+    # session (12-23, the first minute session) and once in the newest (12-31): the daily build
+    # finds only the newest.
+    with duckdb.connect(env["WAREHOUSE_PATH"]) as con:
+        for day in ("2025-12-23", "2025-12-31"):
+            [(inserted,)] = con.execute(
+                "insert into raw_yfinance.bars_1m select * from raw_yfinance.bars_1m "
+                f"where ticker = 'SPY' and ts = timestamptz '{day} 15:00:00+00'"
+            ).fetchall()
+            assert inserted == 1, day
+    uniqueness = "unique_key_columns_stg_yfinance__bars_1m_ticker__bar_at"
+    daily = run([str(DBT), "build", *MINUTE_SELECTION, "--target", "ci"], env, codes=(1,))
+    found = rf"Failure in test {uniqueness} [^\n]*\n[^\n]*Got {{}},"  # a line of dbt's log
+    assert re.search(found.format("1 result"), daily), daily[-3000:]
+    everything = run([str(DBT), "test", "--select", "stg_yfinance__bars_1m", "--target", "ci"],
+                     env, codes=(1,))  # fmt: skip
+    assert re.search(found.format("2 results"), everything), everything[-3000:]
 
 
 # A listing on an exchange ahead of UTC (Tokyo: sessions 00:00-06:30 UTC), which the sample

@@ -4,8 +4,10 @@
     never less). Sessions before D0 are left as they are; --full-refresh recomputes all.
     Rendered as a literal (date 'YYYY-MM-DD'), from one query when the model runs: a literal
     lets DuckDB skip row groups of the scans it filters. For incremental runs only ({{ this }}
-    must exist); while dbt parses the project it renders a placeholder. -#}
-{% macro minute_cutoff_session_date() -%}
+    must exist); while dbt parses the project it renders a placeholder. `relation`: another
+    model's table instead of {{ this }} (the cutoff that model's next run will use), with
+    `sessions`, int_trading_sessions_expanded's relation (a caller that cannot ref() it). -#}
+{% macro minute_cutoff_session_date(relation=none, sessions=none) -%}
     {%- if not execute -%}
         date '1900-01-01'
     {%- else -%}
@@ -13,10 +15,10 @@
             select coalesce(min(session_date), date '1900-01-01')
             from (
                 select distinct session_date
-                from {{ ref('int_trading_sessions_expanded') }}
+                from {{ sessions or ref('int_trading_sessions_expanded') }}
                 where
                     exchange = '{{ var("market_exchange") }}'
-                    and session_date <= (select max(session_date) from {{ this }})
+                    and session_date <= (select max(session_date) from {{ relation or this }})
                 order by session_date desc
                 limit {{ var('minute_lookback_sessions', 3) }}
             )

@@ -6,10 +6,16 @@
     A pre-hook, not incremental_predicates: a model's config is fixed when dbt parses it,
     while the cutoff is a literal read from {{ this }} when the model runs (the hook is
     rendered then, before anything is deleted, as the model's own select is). It runs inside
-    the model's transaction. Nothing on a first or full-refresh build. -#}
+    the model's transaction. Nothing is deleted on a first or full-refresh build.
+    It also records what the run rewrites in dbt_audit.minute_rewrites: the first session, or
+    null for everything (a first or full-refresh build), which scopes the data tests of a
+    daily `dbt build` to what the run rewrote (minute_test_scope). -#}
 {% macro minute_range_delete(column) -%}
     {%- if is_incremental() -%}
+        {%- set first_session = minute_cutoff_session_date() -%}
         delete from {{ this }}
-        where {{ column }} >= {{ minute_cutoff_at() if column == 'bar_at' else minute_cutoff_session_date() }}
-    {%- endif -%}
+        where {{ column }} >= {{ minute_cutoff_at(first_session) if column == 'bar_at' else first_session }};
+    {%- endif %}
+    insert into dbt_audit.minute_rewrites
+    values ('{{ invocation_id }}', '{{ this.identifier }}', {{ first_session if is_incremental() else 'null' }}, now())
 {%- endmacro %}

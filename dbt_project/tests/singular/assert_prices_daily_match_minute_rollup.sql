@@ -1,7 +1,9 @@
 -- Warn when a recent daily bar disagrees with the rollup of that session's minute bars
 -- (close, high, low beyond 0.5 %; volume beyond 5 %). Providers compute the two apart,
 -- so a small gap is normal and a large one means one of the feeds is wrong for that day.
+-- A daily build compares the sessions it rewrote (minute_rewrite_filter); a full build all.
 {{ config(severity='warn', warn_if='>0') }}
+{%- set scope = minute_rewrite_filter('session_date', 'int_bars_1m_aligned') %}
 
 with minute_rollup as (
     select
@@ -12,6 +14,9 @@ with minute_rollup as (
         min(low) as low,
         sum(volume) as volume
     from {{ ref('fct_bars_1m') }}
+    {%- if scope %}
+    where {{ scope }}
+    {%- endif %}
     group by ticker, session_date
 ),
 

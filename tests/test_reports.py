@@ -28,12 +28,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.pipeline import DBT, REPO, dbt, ingest, query, run, warehouse_env
+from tests.pipeline import DBT, REPO, query, run
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = REPO / "reports"
 SCREENSHOTS = REPO / "build" / "screenshots"
-AS_OF = "2026-11-20"  # the Makefile's TEST_AS_OF: the same sample world as `make test`
 PAGES = ["/", "/ticker/", "/portfolio/", "/transactions/", "/data-quality/", "/pipeline-health/",
          "/intraday-session/"]  # fmt: skip
 
@@ -53,12 +52,10 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> dict[str, object]:
-    """Sample warehouse -> dbt build and freshness -> reports build -> served on 127.0.0.1."""
+def site(copy_of_sample_build, tmp_path_factory) -> dict[str, object]:
+    """The sample build (a copy) -> freshness -> reports build -> served on 127.0.0.1."""
     folder = tmp_path_factory.mktemp("reports")
-    env = warehouse_env(folder)
-    ingest(env, "sample", "--as-of", AS_OF)
-    dbt(env, "build")
+    env = copy_of_sample_build
     # Freshness is measured against today, so the pinned sample may be stale: that is a
     # result for the data-quality page to show, not a failure of this test.
     subprocess.run(

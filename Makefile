@@ -19,13 +19,23 @@ export WAREHOUSE_TARGET ?= dev
 # the sample targets write SAMPLE_WAREHOUSE_PATH; SAMPLE=1 points every other target at it
 # (`make build reports SAMPLE=1`), as `make demo` does.
 SAMPLE_WAREHOUSE_PATH ?= $(CURDIR)/data/sample/warehouse.duckdb
+# A relative path (`make reports WAREHOUSE_PATH=data/x.duckdb`, or from the environment) is
+# made absolute here, against this folder: some recipes run from reports/.
+override SAMPLE_WAREHOUSE_PATH := $(abspath $(SAMPLE_WAREHOUSE_PATH))
 ifeq ($(SAMPLE),1)
 override WAREHOUSE_PATH := $(SAMPLE_WAREHOUSE_PATH)
 endif
-export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
+WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
+override WAREHOUSE_PATH := $(abspath $(WAREHOUSE_PATH))
+export WAREHOUSE_PATH
 # The Evidence app reads the same warehouse file. @evidence-dev/duckdb joins the value onto
 # reports/sources/warehouse/, so it must be relative to that folder.
+# On MotherDuck (WAREHOUSE_TARGET=motherduck) it reads the database by name (md:...), as dbt does.
+ifeq ($(WAREHOUSE_TARGET),motherduck)
+export EVIDENCE_SOURCE__warehouse__filename := md:$(or $(MOTHERDUCK_DATABASE),market_warehouse)
+else
 export EVIDENCE_SOURCE__warehouse__filename := $(shell realpath -m --relative-to=$(CURDIR)/reports/sources/warehouse $(WAREHOUSE_PATH))
+endif
 
 # The test warehouse: a fixed sample (pinned as-of date) so test runs are reproducible.
 TEST_WAREHOUSE := $(CURDIR)/data/ci/warehouse.duckdb

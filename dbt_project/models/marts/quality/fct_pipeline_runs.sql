@@ -1,5 +1,5 @@
 -- One row per ingest run with what an operator asks first: did it work, how long, how much,
--- which session's data did it bring, which tickers failed.
+-- which session's data did it bring, which tickers failed, which cells did not parse.
 with runs as (
     select * from {{ ref('stg_ingest__runs') }}
 ),
@@ -19,6 +19,11 @@ final as (
         tickers_loaded,
         cast(json_array_length(tickers_failed) as bigint) as tickers_failed_count,
         tickers_failed,
+        -- Runs audited before the column existed have no list: none counted.
+        coalesce(unparsed_cells, cast('[]' as json)) as unparsed_cells,
+        cast(coalesce(
+            list_sum(cast(json_extract(unparsed_cells, '$[*].cells') as bigint[])), 0
+        ) as bigint) as unparsed_cells_count,
         rows_received,
         rows_written,
         duplicates_removed,

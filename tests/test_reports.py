@@ -587,3 +587,158 @@ def test_the_ticker_page_shows_quote_details(site, visits) -> None:
     labels = ("Day's range", "52-week range", "Avg. volume (3 months)", "Dividends (12 months)")
     for label in labels:
         assert re.search(rf"{re.escape(label)}\s+\S", text), label
+
+
+# --- Issue 14: returns, tax lots and unread cells on the pages --------------------------------
+
+
+def _day(value: date) -> str:
+    """A date as the pages show it: Nov 20, 2026."""
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def _signed_pct(value: float) -> str:
+    """A return as the pages show it: +6.36%, -18.68%, 0.00%."""
+    return "0.00%" if round(value, 4) == 0 else f"{value:+.2%}"
+
+
+def _usd(value: object, decimals: int = 0) -> str:
+    return f"${float(value):,.{decimals}f}"  # type: ignore[arg-type]
+
+
+def test_the_portfolio_shows_irr_beside_twr_per_period(site, visits) -> None:
+    """The first account's since-inception and calendar-year rows of fct_portfolio_returns,
+    each with its NAVs, flows, time-weighted and money-weighted return; the opening sentence
+    gives the since-inception IRR."""
+    text = visits["/portfolio/"]["text"]
+    rows = query(
+        site["env"],
+        "select period, is_since_inception, start_date, end_date, starting_nav, "
+        "net_external_flow, ending_nav, time_weighted_return, money_weighted_return, "
+        "end_date = max(end_date) over () as is_latest "
+        "from marts.fct_portfolio_returns where account_id = 'ACC-1001'",
+    )
+    assert len(rows) == 5  # since inception and 2023-2026 in the pinned sample
+    for period, inception, start, end, starting, flows, ending, twr, irr, latest in rows:
+        label = "Since inception" if inception else f"{period} to date" if latest else period
+        line = r"\s+".join(
+            re.escape(cell)
+            for cell in (
+                label,
+                _day(start),
+                _day(end),
+                _usd(starting),
+                _usd(flows),
+                _usd(ending),
+                _signed_pct(twr),
+                _signed_pct(irr),
+            )
+        )
+        assert re.search(line, text), (period, line)
+        if inception:
+            assert (
+                f"{_signed_pct(irr)} a year money-weighted (IRR)"
+                in visits["/portfolio/"]["firstParagraph"]
+            )
+
+
+def test_the_portfolio_return_grid_draws_the_monthly_marts_values(site, visits) -> None:
+    """The two heat maps hold, cell for cell, the first account's monthly time-weighted
+    returns and their excess over the benchmark (a value that rounds to 0.0 % drawn as 1e-9)."""
+    rows = query(
+        site["env"],
+        "select time_weighted_return, excess_return from marts.fct_portfolio_returns_monthly "
+        "where account_id = 'ACC-1001'",
+    )
+    assert len(rows) == 37
+
+    def drawn(values: list[float]) -> list[float]:
+        return sorted(round(1e-9 if round(v, 3) == 0 else v, 9) for v in values)
+
+    expected = {
+        "time-weighted": drawn([row[0] for row in rows]),
+        "excess": drawn([row[1] for row in rows]),
+    }
+    # A month without a session (before the first, after the last) is a 0 the heat map fills
+    # in and labels "—"; the page's own cells are never exactly 0.
+    heatmaps = [
+        sorted(round(cell[-1], 9) for cell in cells if cell[-1] != 0)
+        for cells in visits["/portfolio/"]["heatmaps"]
+    ]
+    assert sorted(heatmaps) == sorted(expected.values())
+
+
+def test_the_portfolio_shows_realized_gains_by_tax_year_and_term(site, visits) -> None:
+    text = visits["/portfolio/"]["text"].split("\nBy tax year\n")[-1]
+    rows = query(
+        site["env"],
+        "select tax_year, term, lots_matched, sales, proceeds, fees, cost, gains "
+        "from marts.fct_realized_gains_yearly where account_id = 'ACC-1001'",
+    )
+    assert len(rows) == 6
+    for year, term, lots, sales, proceeds, fees, cost, gains in rows:
+        words = "Long term" if term == "long_term" else "Short term"
+        cells = (
+            str(year),
+            words,
+            str(lots),
+            str(sales),
+            _usd(proceeds),
+            _usd(fees, 2),
+            _usd(cost),
+            _usd(gains),
+        )
+        line = r"\s+".join(re.escape(cell) for cell in cells)
+        assert re.search(line, text), (year, term, line)
+
+
+def test_the_portfolio_lists_the_open_lots_and_when_they_turn_long_term(site, visits) -> None:
+    text = visits["/portfolio/"]["text"].split("\nOpen tax lots\n")[-1]
+    (lots, long_term, next_long_term, as_of), *_ = query(
+        site["env"],
+        "select count(*), count(*) filter (where is_long_term), "
+        "min(long_term_from) filter (where not is_long_term), max(as_of_date) "
+        "from marts.fct_lots_open where account_id = 'ACC-1001'",
+    )
+    assert (lots, long_term) == (47, 14)
+    assert (
+        f"At the close of {_day(as_of)} the account holds {lots} open lots, {long_term} of them "
+        f"long term; the next turns long term on {_day(next_long_term)}."
+    ) in text
+    # The table starts with the earliest lot to have turned long term.
+    first = query(
+        site["env"],
+        "select ticker, buy_date, shares_held, long_term_from from marts.fct_lots_open "
+        "where account_id = 'ACC-1001' and long_term_from = (select min(long_term_from) "
+        "from marts.fct_lots_open where account_id = 'ACC-1001')",
+    )
+    lines = [
+        r"\s+".join(re.escape(cell) for cell in (ticker, _day(bought), f"{float(shares):,.2f}"))
+        + r"\s.*\s"
+        + re.escape(_day(turns))
+        + r"\s+Long term"
+        for ticker, bought, shares, turns in first
+    ]
+    assert any(re.search(line, text) for line in lines), lines
+
+
+def test_pipeline_health_lists_the_cells_the_latest_broker_runs_could_not_read(
+    site, visits
+) -> None:
+    text = visits["/pipeline-health/"]["text"]
+    rows = query(
+        site["env"],
+        "select pipeline, item, column_name, unparsed_cells from marts.fct_pipeline_unparsed_cells "
+        "where is_latest_run_of_pipeline",
+    )
+    # The sample's broker export plants one unreadable executed_at cell.
+    assert [(row[0], row[2], row[3]) for row in rows] == [("sample_brokerage", "executed_at", 1)]
+    assert "The latest broker runs could not read 1 cell in 1 file" in text
+    for pipeline, item, column, cells in rows:
+        line = r"\s+".join(re.escape(str(cell)) for cell in (pipeline, item, column, cells))
+        assert re.search(line, text), line
+    (counted,), *_ = query(
+        site["env"], "select sum(unparsed_cells_count) from marts.fct_pipeline_runs"
+    )
+    assert counted == 1
+    assert "Unread cells" in text

@@ -181,6 +181,12 @@ async function inspect(page) {
 		const sessionChart = chartIn('session-chart');
 		const timeline = chartIn('alert-timeline');
 		const priceFormatter = chart?.getOption().yAxis[0].axisLabel?.formatter;
+		// Each heat map's cells as drawn ([x, y, value] per cell), for comparison with the marts.
+		const heatmaps = Object.values(window[Symbol.for('__evidence-chart-window-debug__')] ?? {})
+			.filter((instance) => instance.getDom?.()?.isConnected)
+			.flatMap((instance) => instance.getOption?.()?.series ?? [])
+			.filter((series) => series.type === 'heatmap')
+			.map((series) => (series.data ?? []).map((cell) => cell?.value ?? cell));
 		return {
 			title: document.title,
 			h1: document.querySelector('h1')?.innerText ?? null,
@@ -189,6 +195,7 @@ async function inspect(page) {
 				.filter(visible)
 				.map((element) => element.innerText.trim().slice(0, 300)),
 			charts: charts.length,
+			heatmaps,
 			chartsWithoutCanvas: charts.filter((chart) => !chart.querySelector('canvas, svg')).length,
 			emptyMessages: [...document.querySelectorAll('p, span')]
 				.filter((element) => /Dataset is empty|No Records/.test(element.innerText))

@@ -12,6 +12,7 @@ select
     tickers_requested,
     tickers_loaded,
     tickers_failed_count,
+    unparsed_cells_count,
     rows_received,
     rows_written,
     duplicates_removed,

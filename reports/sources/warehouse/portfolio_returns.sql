@@ -1,0 +1,20 @@
+-- Time-weighted beside money-weighted (IRR) returns per account, since inception and per
+-- calendar year. Money as double: the browser only displays it.
+-- Never empty (a source without rows breaks the site, see transactions.sql): one row of
+-- nulls without brokerage data.
+select returns.*
+from (select 1) as one_row
+left join (
+    select
+        account_id,
+        period,
+        is_since_inception,
+        start_date,
+        end_date,
+        cast(starting_nav as double) as starting_nav,
+        cast(net_external_flow as double) as net_external_flow,
+        cast(ending_nav as double) as ending_nav,
+        time_weighted_return,
+        money_weighted_return
+    from marts.fct_portfolio_returns
+) as returns on true

@@ -136,22 +136,20 @@ def remove_copies_of_keys(pipeline: dlt.Pipeline) -> int:
             table_name = str(table["name"])
             name = client.make_qualified_table_name(table_name)
             columns = ", ".join(client.escape_column_name(column) for column in key)
-            count = f"select count(*) from {name}"
-            before = (client.execute_sql(count) or [(0,)])[0][0]
-            client.execute_sql(
+            # DuckDB answers a delete with its row count
+            [(removed,)] = client.execute_sql(
                 f"delete from {name} where rowid in (select rowid from ("
                 f"select rowid, row_number() over (partition by {columns}) as copy from {name} "
                 f"where ({columns}) in (select {columns} from {name} group by all "
                 "having count(*) > 1)) where copy > 1)"
-            )
-            after = (client.execute_sql(count) or [(0,)])[0][0]
-            if before != after:
+            ) or [(0,)]
+            if removed:
                 log.warning(
                     "%s: %d rows of %s were a second copy of the interrupted load's (its copy "
                     "into the table ran again on resume): deleted, one row per key kept",
-                    pipeline.pipeline_name, before - after, table_name,
+                    pipeline.pipeline_name, removed, table_name,
                 )  # fmt: skip
-                deleted += before - after
+                deleted += removed
     return deleted
 
 

@@ -88,7 +88,9 @@ def run_source(
             report.rows_written += normalized_rows(pipeline)
             pipeline.run()
             report.rows_written += data_rows(last_normalize_info(pipeline))
-            report.rows_written -= remove_copies_of_keys(pipeline)
+            # the package's rows are counted once above (from its files): the second copies
+            # a resume made are deleted, not subtracted
+            remove_copies_of_keys(pipeline)
         pipeline.run(source)
         report.rows_written += data_rows(last_normalize_info(pipeline))
     except Exception as error:

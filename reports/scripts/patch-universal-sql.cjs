@@ -10,9 +10,12 @@
  * the process waits forever (evidence-dev/evidence issues 3155 and 3304). The patched
  * files write the parquet with parquet-wasm (already a dependency of universal-sql) and
  * read it back with parquet-wasm into DuckDB-Wasm as Arrow tables, dates converted to
- * TIMESTAMP, with extension autoloading off.
+ * TIMESTAMP, with extension autoloading off. And a query without rows gets a parquet file
+ * too, an empty one with the query's column types (the published writer writes none, but
+ * Evidence lists the table anyway and every page of the built site then fails to load), so
+ * a source whose table is legitimately empty (no brokerage data yet) needs no padding row.
  *
- * How: the three changed files are kept whole, already patched, in
+ * How: the four changed files are kept whole, already patched, in
  * universal-sql-patch/patched/ (the pristine 3.0.1 files sit beside them in
  * universal-sql-patch/original/, so `diff -ru original patched` there shows the patch).
  * Each installed file is identified by its sha256:
@@ -26,7 +29,7 @@
  * proves a few lines are), the patched files are plain, readable, testable JavaScript,
  * and there is no half-applied state to reason about.
  *
- * To move to another universal-sql version: copy its three files into original/, port
+ * To move to another universal-sql version: copy its four files into original/, port
  * the changes into patched/, update EXPECTED_VERSION and ORIGINAL_SHA256 below, and run
  * `node --test scripts/`.
  *
@@ -50,7 +53,8 @@ const PATCHED_MARKER = '// PATCHED by reports/scripts/patch-universal-sql.cjs';
 const ORIGINAL_SHA256 = {
 	'src/build-parquet.js': '7376c2878449348d9f3a26f16446fc24e391545714a6be3764634fc10f9d64de',
 	'src/client-duckdb/node.js': 'b1bbf1f5ae190acefe0f3ceb70d404b7798643523cc20cc4f4d5e24fbaffb471',
-	'src/client-duckdb/browser.js': 'ea0c7f043bac9582e8c933764c386972c1e57fc78ee05c077370a9a0d8b012c6'
+	'src/client-duckdb/browser.js': 'ea0c7f043bac9582e8c933764c386972c1e57fc78ee05c077370a9a0d8b012c6',
+	'src/client-duckdb/both.js': '887059abbdd5515e1733217af071611120f225fb811c14a9c2ac047d74658116'
 };
 
 class PatchError extends Error {}

@@ -183,3 +183,61 @@ test(
 		assert.equal(out.settings[0].autoload, false);
 	}
 );
+
+// A source query without rows (no brokerage data yet): published 3.0.1 writes no file but the
+// table is listed anyway, and every page of the built site then fails to load. The patched
+// writer writes an empty file with the columns' types, and the reader makes an empty table of it.
+test(
+	'patched universal-sql gives a query without rows an empty table with its column types',
+	{ skip: !installedIsPatched && 'node_modules has no patched universal-sql (run npm ci)', timeout: 120_000 },
+	(t) => {
+		const work = fs.mkdtempSync(path.join(os.tmpdir(), 'universal-sql-empty-'));
+		t.after(() => fs.rmSync(work, { recursive: true, force: true }));
+		const program = `
+			import { buildMultipartParquet } from '@evidence-dev/universal-sql';
+			import { initDB, setParquetURLs, query } from '@evidence-dev/universal-sql/client-duckdb';
+			import fs from 'node:fs';
+			import path from 'node:path';
+			const work = ${JSON.stringify(work)};
+			const columns = [
+				{ name: 'ticker', evidenceType: 'string' },
+				{ name: 'trade_date', evidenceType: 'date' },
+				{ name: 'close', evidenceType: 'number' },
+				{ name: 'is_up', evidenceType: 'boolean' }
+			];
+			const file = path.join(work, 'out', 'src/lots/lots.parquet');
+			const noRows = (async function* () {})();
+			const rowCount = await buildMultipartParquet(
+				columns, noRows, path.join(work, 'tmp'), path.join(work, 'out'), 'src/lots/lots.parquet', 2
+			);
+			const written = fs.existsSync(file);
+			await initDB();
+			await setParquetURLs({ src: [file] });
+			const types = query(
+				"select column_name, data_type from information_schema.columns " +
+				"where table_schema = 'src' and table_name = 'lots' order by ordinal_position"
+			).map((r) => [r.column_name, r.data_type]);
+			const count = query('select count(*) as n from src.lots where ticker is not null')[0].n;
+			console.log(JSON.stringify({ rowCount, written, types, count: Number(count) }));
+		`;
+		const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
+			cwd: REPORTS_DIR,
+			encoding: 'utf8',
+			timeout: 90_000
+		});
+		assert.equal(child.error, undefined, `child failed or hung: ${child.error}`);
+		assert.equal(child.status, 0, child.stderr);
+		const out = JSON.parse(child.stdout.trim().split('\n').at(-1));
+		assert.deepEqual(out, {
+			rowCount: 0,
+			written: true,
+			types: [
+				['ticker', 'VARCHAR'],
+				['trade_date', 'TIMESTAMP'],
+				['close', 'DOUBLE'],
+				['is_up', 'BOOLEAN']
+			],
+			count: 0
+		});
+	}
+);

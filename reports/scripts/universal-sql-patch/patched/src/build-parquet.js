@@ -3,6 +3,9 @@
 // DuckDB-Wasm's COPY ... read_parquet(), which needs DuckDB-Wasm's parquet extension:
 // DuckDB-Wasm downloads that from the internet and, offline, hangs forever
 // (evidence-dev/evidence issues 3155 and 3304). DuckDB-Wasm is not used here at all.
+// A query without rows writes a file too: an empty one with the query's column types.
+// (Published 3.0.1 writes none but Evidence lists the table anyway, and every page of
+// the built site then fails to load its data.)
 import {
 	tableFromArrays,
 	tableFromIPC,
@@ -39,7 +42,7 @@ function convertArrayToVector(column, rawValues) {
 		case 'string':
 			return vectorFromArray(rawValues, new Utf8());
 		case 'date':
-			if (!rawValues.some((v) => v !== null)) {
+			if (rawValues.length > 0 && !rawValues.some((v) => v !== null)) {
 				// All null date columns error out, so we have to do this
 				// https://github.com/evidence-dev/evidence/issues/2897
 				// separate reason than the bool version
@@ -53,7 +56,8 @@ function convertArrayToVector(column, rawValues) {
 			// TODO: What gives with timezones
 			return vectorFromArray(rawValues, new TimestampMillisecond());
 		case 'boolean':
-			if (!rawValues.some((v) => v !== null)) {
+			// (no rows at all: the column keeps its type, as an empty file's column should)
+			if (rawValues.length > 0 && !rawValues.some((v) => v !== null)) {
 				// All null bool columns error out, so we have to do this
 				// https://github.com/evidence-dev/evidence/issues/1504
 				console.warn(
@@ -235,9 +239,8 @@ export async function buildMultipartParquet(
 	done();
 	log.debug(`Flushing batch ${batchNum} with ${currentBatch.length} rows`);
 
-	if (currentBatch.length) await flush(currentBatch);
-
-	if (!tmpFilenames.length) return 0;
+	// No rows at all: one empty batch, so that the table has its (empty, typed) file.
+	if (currentBatch.length || batchNum === 0) await flush(currentBatch);
 
 	const outputFilepath = path.join(outDir, outputFilename);
 

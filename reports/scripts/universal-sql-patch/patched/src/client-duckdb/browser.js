@@ -5,7 +5,7 @@
 // behind a firewall, the page never gets its data; evidence-dev/evidence issues 3155
 // and 3304). Extension autoloading is off, so nothing else tries to download either.
 // Cost: a page loads every source table when its database starts, not lazily.
-import { arrowTableToJSON, getPromise, withTimeout } from './both.js';
+import { arrowTableToJSON, getPromise, parquetToIPCStream, withTimeout } from './both.js';
 import { AsyncDuckDB, ConsoleLogger, getPlatformFeatures, VoidLogger } from '@duckdb/duckdb-wasm';
 import initParquetWasm, { readParquet } from 'parquet-wasm/esm/arrow1.js';
 
@@ -122,6 +122,7 @@ const loadedTables = new Set();
  * Creates (or replaces) the table `source`.`table` from a parquet file's bytes.
  * Timestamps come out of Arrow as TIMESTAMP_MS; they are converted to TIMESTAMP,
  * the type read_parquet gave them, so that queries behave as before the patch.
+ * A file without rows makes an empty table with its columns (parquetToIPCStream).
  *
  * @param {string} source
  * @param {string} table
@@ -129,7 +130,7 @@ const loadedTables = new Set();
  */
 async function loadParquetTable(source, table, parquetBytes) {
 	const qualified = `${quoteIdentifier(source)}.${quoteIdentifier(table)}`;
-	const ipcStream = readParquet(parquetBytes).intoIPCStream();
+	const ipcStream = parquetToIPCStream(readParquet, parquetBytes);
 	await connection.query(`DROP TABLE IF EXISTS ${qualified};`);
 	await connection.insertArrowFromIPCStream(ipcStream, {
 		schema: source,

@@ -5,7 +5,7 @@
 // hangs forever (evidence-dev/evidence issues 3155 and 3304). Extension autoloading is
 // off, so anything else that would need an extension fails at once instead of hanging.
 // Cost: each source table is held in memory (keep source queries small and aggregated).
-import { arrowTableToJSON, getPromise } from './both.js';
+import { arrowTableToJSON, getPromise, parquetToIPCStream } from './both.js';
 import {
 	ConsoleLogger,
 	createDuckDB,
@@ -125,6 +125,7 @@ const loadedTables = new Set();
  * Creates (or replaces) the table `source`.`table` from a parquet file's bytes.
  * Timestamps come out of Arrow as TIMESTAMP_MS; they are converted to TIMESTAMP,
  * the type read_parquet gave them, so that queries behave as before the patch.
+ * A file without rows makes an empty table with its columns (parquetToIPCStream).
  *
  * @param {string} source
  * @param {string} table
@@ -132,7 +133,7 @@ const loadedTables = new Set();
  */
 function loadParquetTable(source, table, parquetBytes) {
 	const qualified = `${quoteIdentifier(source)}.${quoteIdentifier(table)}`;
-	const ipcStream = readParquet(parquetBytes).intoIPCStream();
+	const ipcStream = parquetToIPCStream(readParquet, parquetBytes);
 	connection.query(`DROP TABLE IF EXISTS ${qualified};`);
 	connection.insertArrowFromIPCStream(ipcStream, { schema: source, name: table, create: true });
 	loadedTables.add(qualified);

@@ -89,14 +89,16 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
         defects=not args.no_defects,
         request_day=until,
     )
-    tickers = args.tickers or market.tickers
+    # The currency pairs the accounts need come with any choice of tickers (ingest/yfinance/fx.py).
+    tickers = [*(args.tickers or market.tickers), *market.fx_symbols]
     plan = FetchPlan(
         end=until,
         daily_backfill_days=(until - market.first_daily_session).days,
         minute_backfill_days=(until - market.first_minute_session).days,
     )
     print(
-        f"sample as of {as_of}: {len(tickers)} tickers, "
+        f"sample as of {as_of}: {len(tickers) - len(market.fx_symbols)} tickers and "
+        f"{len(market.fx_symbols)} currency pairs, "
         f"{len(market.daily_sessions)} daily sessions, "
         f"{len(market.minute_sessions)} minute sessions -> {warehouse.describe()}",
         file=sys.stderr,

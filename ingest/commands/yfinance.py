@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import os
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 from ingest.audit import RunReport
 from ingest.commands.options import iso_date, ticker_list
 from ingest.config import RAW_YFINANCE, ConfigError, Warehouse
+from ingest.yfinance.fx import currency_code
 
 DEFAULT_UNIVERSE = Path(__file__).parents[1] / "data" / "universe.csv"
+log = logging.getLogger(__name__)
 
 
 def _intervals(text: str) -> tuple[str, ...]:
@@ -64,6 +67,39 @@ def configured_universe(tickers_file: Path | None) -> list[str]:
     return read_universe(Path(os.environ.get("INGEST_TICKERS_FILE") or DEFAULT_UNIVERSE))
 
 
+def account_fx_pairs(warehouse: Warehouse) -> list[str]:
+    """The Yahoo pairs (`EURUSD=X`) of the broker accounts' base currencies other than USD,
+    Yahoo's hub: dbt converts every account into the reporting currency from them (directly,
+    inverted or through USD; docs/portfolio.md, "Currencies"). None for a warehouse without
+    accounts yet, or on MotherDuck (list the pairs in the tickers file there)."""
+    from ingest.warehouse import connect
+    from ingest.yfinance.fx import pairs_for
+
+    if warehouse.is_motherduck or warehouse.path is None or not warehouse.path.exists():
+        return []
+    con = connect(warehouse.path)
+    try:
+        has_accounts = con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'raw_brokerage' and table_name = 'accounts'"
+        ).fetchone()
+        if not has_accounts or not has_accounts[0]:
+            return []
+        rows = con.execute(
+            "select distinct base_currency from raw_brokerage.accounts "
+            "where base_currency is not null"
+        ).fetchall()
+    finally:
+        con.close()
+    currencies = set()
+    for (code,) in rows:
+        try:
+            currencies.add(currency_code(code))
+        except ValueError:
+            log.warning("account currency %r is not a currency code: no FX pair for it", code)
+    return pairs_for(currencies, "USD")
+
+
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     yahoo = sub.add_parser(
         "yfinance",
@@ -71,7 +107,9 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         help="load bars and metadata from Yahoo Finance (needs the internet), or replay "
         "saved yfinance CSVs (--replay)",
         description="Load daily and 1-minute bars and ticker metadata from Yahoo Finance. "
-        "Incremental from each ticker's watermark; --start/--end backfill a range. With "
+        "Incremental from each ticker's watermark; --start/--end backfill a range. The currency "
+        "pairs of the broker accounts' currencies (EURUSD=X for a EUR account) are added to the "
+        "tickers, daily bars only. With "
         "--replay DIR, Yahoo's answers come from frames saved in DIR instead, through the same "
         "yfinance calls (no network).",
     )
@@ -141,6 +179,8 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     if args.as_of is not None:
         raise ConfigError("--as-of goes with --replay: a live request is answered today")
     tickers = args.tickers or configured_universe(args.tickers_file)
+    # The accounts' currency pairs come with every load, as the sample's do.
+    tickers = list(dict.fromkeys([*tickers, *account_fx_pairs(warehouse)]))
     end = args.end or datetime.now(UTC).date()
     if args.start and args.start > end:
         raise ConfigError(f"--start {args.start} is after --end {end}")

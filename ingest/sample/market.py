@@ -14,7 +14,10 @@ The sample world:
   open to the close of each session (early closes included), with a few minutes
   missing as on thin tape; the daily bar of those sessions is their rollup;
 - quarterly dividends for payers, splits (`SPLITS`) and a handful of deliberate defects
-  (`DEFECTS`) so the quality gates have work.
+  (`DEFECTS`) so the quality gates have work;
+- the currency pairs the sample's accounts need (`SAMPLE_FX_PAIRS`: EURUSD=X), with Yahoo's
+  conventions for them (ingest/yfinance/fx.py): daily bars on every weekday, US holidays
+  included, stamped 00:00 Europe/London, Volume 0; no minute bars.
 
 Underneath is one world as traded (`traded_history`: a split divides the price from its
 ex-date on, nothing before it changes), fixed by the seed and `as_of` whatever the request
@@ -39,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ingest import calendar
+from ingest.yfinance import fx
 
 EXCHANGE_TZ = "America/New_York"
 YAHOO_COLUMNS = ["Open", "High", "Low", "Close", "Adj Close", "Volume", "Dividends", "Stock Splits"]
@@ -100,6 +104,28 @@ DEFECTS: dict[tuple[str, str, int], str] = {
     ("SPY", "1m", 0): "bar_outside_session",
     ("GOOGL", "1m", 1): "duplicate_timestamp",
 }
+
+
+@dataclass(frozen=True)
+class SampleFxPair:
+    """A currency pair as Yahoo lists it: `EURUSD=X` is US dollars for one euro."""
+
+    symbol: str
+    start_rate: float
+    annual_volatility: float
+
+    @property
+    def name(self) -> str:  # Yahoo's shortName: "EUR/USD"
+        pair = self.symbol.removesuffix(fx.FX_SUFFIX)
+        return f"{pair[:3]}/{pair[3:]}"
+
+    @property
+    def quote_currency(self) -> str:
+        return self.symbol.removesuffix(fx.FX_SUFFIX)[3:]
+
+
+# The pairs that convert the sample accounts' currencies (EUR) into the default base currency.
+SAMPLE_FX_PAIRS: tuple[SampleFxPair, ...] = (SampleFxPair("EURUSD=X", 1.08, 0.075),)
 
 
 def _seed_for(seed: int, *parts: str) -> np.random.Generator:
@@ -199,6 +225,7 @@ class SampleMarket:
         defects: bool = True,
         universe: tuple[SampleTicker, ...] = SAMPLE_UNIVERSE,
         request_day: date | None = None,
+        fx_pairs: tuple[SampleFxPair, ...] = SAMPLE_FX_PAIRS,
     ) -> None:
         self.as_of = as_of
         self.request_day = request_day or as_of
@@ -207,6 +234,7 @@ class SampleMarket:
         self.seed = seed
         self.defects = defects
         self.universe = {t.symbol: t for t in universe}
+        self.fx_pairs = {p.symbol: p for p in fx_pairs}
         daily = calendar.sessions(as_of - timedelta(days=round(365.25 * daily_years)), as_of)
         if len(daily) < minute_sessions:
             raise ValueError("the daily history must cover the minute-bar sessions")
@@ -218,6 +246,11 @@ class SampleMarket:
     @property
     def tickers(self) -> list[str]:
         return list(self.universe)
+
+    @property
+    def fx_symbols(self) -> list[str]:
+        """The currency pairs the market answers for (loaded beside `tickers`)."""
+        return list(self.fx_pairs)
 
     @property
     def first_minute_session(self) -> date:
@@ -235,6 +268,8 @@ class SampleMarket:
         dividends up to it."""
         if interval not in ("1d", "1m"):
             raise ValueError(f"unsupported interval {interval!r}")
+        if ticker in self.fx_pairs:
+            return self._fx_history(ticker, start=start, end=end, interval=interval)
         if ticker not in self.universe:
             return _empty_history(intraday=interval == "1m")
         known_until = self.request_day + timedelta(days=1)
@@ -270,6 +305,16 @@ class SampleMarket:
 
     def info(self, ticker: str) -> dict[str, object]:
         """A subset of yfinance's Ticker.info with the same keys."""
+        pair = self.fx_pairs.get(ticker)
+        if pair is not None:  # what Yahoo says of a currency pair
+            return {
+                "symbol": pair.symbol,
+                "shortName": pair.name,
+                "exchange": fx.FX_EXCHANGE,
+                "exchangeTimezoneName": fx.FX_TIMEZONE,
+                "currency": pair.quote_currency,
+                "quoteType": fx.FX_QUOTE_TYPE,
+            }
         spec = self.universe.get(ticker)
         if spec is None:
             return {"trailingPegRatio": None}
@@ -285,6 +330,62 @@ class SampleMarket:
         if spec.sector:
             info |= {"sector": spec.sector, "industry": spec.industry}
         return info
+
+    # -- currency pairs ---------------------------------------------------------------
+
+    def _fx_history(
+        self, symbol: str, *, start: date, end: date | None, interval: str
+    ) -> pd.DataFrame:
+        """A pair's daily bars as Yahoo gives them: London days start <= day < end (no end:
+        through request_day), none after request_day; no minute bars are served."""
+        frame = self._fx_frame(symbol)
+        if interval == "1m":
+            return frame.iloc[0:0].rename_axis("Datetime")
+        days = frame.index.date
+        keep = (days >= start) & (days <= self.request_day)
+        if end is not None:
+            keep &= days < end
+        return frame[keep].copy()
+
+    @lru_cache(maxsize=8)  # noqa: B019 - one instance per run; the cache dies with it
+    def _fx_frame(self, symbol: str) -> pd.DataFrame:
+        """Every weekday from a week before the first equity session through as_of (US and
+        UK holidays included: FX trades through them), a seeded mean-reverting walk of the
+        rate; index at
+        00:00 Europe/London, Volume 0, Adj Close = Close, no actions."""
+        pair = self.fx_pairs[symbol]
+        days = pd.bdate_range(self.first_daily_session - timedelta(days=7), self.as_of)
+        rng = _seed_for(self.seed, symbol, "fx")
+        sigma = pair.annual_volatility / np.sqrt(260)
+        # log rate pulled back towards the start (FX rates wander, they do not trend)
+        shocks = sigma * rng.standard_normal(len(days))
+        log_deviation = np.zeros(len(days))
+        for i in range(1, len(days)):
+            log_deviation[i] = 0.99 * log_deviation[i - 1] + shocks[i]
+        close = pair.start_rate * np.exp(log_deviation)
+        open_ = np.concatenate([[pair.start_rate], close[:-1]])
+        spread = np.abs(0.5 * sigma * rng.standard_normal((2, len(days))))
+        high = np.maximum(open_, close) * np.exp(spread[0])
+        low = np.minimum(open_, close) * np.exp(-spread[1])
+        frame = pd.DataFrame(
+            {
+                "Open": np.round(open_, 6),
+                "High": np.round(high, 6),
+                "Low": np.round(low, 6),
+                "Close": np.round(close, 6),
+            },
+            index=pd.DatetimeIndex(days, name="Date").tz_localize(fx.FX_TIMEZONE),
+        )
+        frame["Adj Close"] = frame["Close"]
+        frame["Volume"] = np.zeros(len(frame), dtype="int64")
+        frame["Dividends"] = 0.0
+        frame["Stock Splits"] = 0.0
+        return frame[YAHOO_COLUMNS]
+
+    def fx_rate(self, symbol: str, day: date) -> float:
+        """The pair's close of the latest London day at or before `day`."""
+        frame = self._fx_frame(symbol)
+        return float(frame["Close"][frame.index.date <= day].iloc[-1])
 
     # -- generation -------------------------------------------------------------------
 

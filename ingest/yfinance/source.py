@@ -22,6 +22,7 @@ from ingest.audit import RunReport
 from ingest.progress import Progress
 from ingest.retry import is_transport_error
 from ingest.yfinance import normalize
+from ingest.yfinance.fx import is_currency_pair
 from ingest.yfinance.provider import MarketDataProvider
 
 log = logging.getLogger(__name__)
@@ -265,14 +266,17 @@ def market_data(
                 write_disposition=MERGE_DEDUPLICATED,
             )(provider, tickers, plan, report, health, "1d")
         )
-    if "1m" in plan.intervals:
+    # Currency pairs (EURUSD=X) trade around the clock; a daily rate is all the portfolio
+    # needs, so they are asked for daily bars only (ingest/yfinance/fx.py).
+    minute_tickers = [t for t in tickers if not is_currency_pair(t)]
+    if "1m" in plan.intervals and minute_tickers:
         resources.append(
             dlt.resource(
                 _bars,
                 name="bars_1m",
                 primary_key=("ticker", "ts"),
                 write_disposition=MERGE_DEDUPLICATED,
-            )(provider, tickers, plan, report, health, "1m")
+            )(provider, minute_tickers, plan, report, health, "1m")
         )
     if plan.with_metadata:
         resources.append(

@@ -1,7 +1,8 @@
-{% test rows_reconcile_with_raw(model, grain, clean, rejected, clean_where=none, rejected_where=none, raw_grain=none, clean_grain=none, rejected_grain=none, scope_column=none, scope_model=none) %}
+{% test rows_reconcile_with_raw(model, grain, clean, rejected, clean_where=none, rejected_where=none, raw_where=none, raw_grain=none, clean_grain=none, rejected_grain=none, scope_column=none, scope_model=none) %}
 {#- Nothing is silently dropped or invented: per `grain`, the raw rows of `model` (a source)
     equal the clean rows of `clean` plus the rejected rows of `rejected`, each side filtered
-    by its optional `*_where`. `grain` names the output columns; `raw_grain`, `clean_grain`
+    by its optional `*_where` (`raw_where`: the raw rows this reconciliation is about, when
+    one raw table feeds two kinds of models). `grain` names the output columns; `raw_grain`, `clean_grain`
     and `rejected_grain` give each side's expressions for them (default: the same names), e.g.
     a day computed from an instant. Keys found on any side are compared, so a clean or
     rejected row with no raw row fails too. Returns the keys whose counts disagree.
@@ -11,7 +12,7 @@
     range (minute_rewrite_filter), so the three sides cover the same whole UTC days. -#}
 {%- set side_scope = minute_rewrite_filter(scope_column, scope_model) if scope_column else none %}
 {%- set sides = [
-    ('raw_rows', 'n_raw', model, raw_grain or grain, none),
+    ('raw_rows', 'n_raw', model, raw_grain or grain, '(' ~ raw_where ~ ')' if raw_where else none),
     ('clean_rows', 'n_clean', clean, clean_grain or grain, ['(' ~ clean_where ~ ')' if clean_where, side_scope] | select | join(' and ') or none),
     ('rejected_rows', 'n_rejected', rejected, rejected_grain or grain, ['(' ~ rejected_where ~ ')' if rejected_where, side_scope] | select | join(' and ') or none),
 ] %}

@@ -8,6 +8,8 @@
 -- one basis for every later model, which then adjusts once, from the splits (docs/architecture.md).
 with bars as (
     select * from {{ ref('stg_yfinance__bars_1d') }}
+    -- the currency pairs Yahoo lists as `EURUSD=X` are int_fx_rates_validated's, not bars
+    where not {{ is_currency_pair('ticker') }}
 ),
 
 splits as (

@@ -4,6 +4,9 @@
 -- (int_bars_1m_validated), so the gap is visible rather than silent.
 with tickers as (
     select * from {{ ref('stg_yfinance__tickers') }}
+    -- securities only: the currency pairs (`EURUSD=X`, quoteType CURRENCY) are FX rates
+    -- (int_fx_rates_validated), nothing a portfolio can hold or a ticker page can show
+    where not {{ is_currency_pair('ticker') }}
 ),
 
 exchanges as (

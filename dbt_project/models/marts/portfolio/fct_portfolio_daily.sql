@@ -8,6 +8,13 @@
 -- cumulative return chains the daily ones; SPY's is chained from its adjusted closes (splits
 -- and dividends included, like the account's dividends in cash) over the same sessions.
 -- Returns are ratios (0.01 = 1 %) in double precision; money stays decimal.
+--
+-- Currencies: the amounts are in the account's base currency, and SPY's return is converted
+-- into it (its USD return times the session's move of USD against that currency), so the
+-- account and its benchmark are compared in one currency. Every account is also stated in
+-- the reporting currency (var reporting_currency): NAV and flows at the session's rate of
+-- fct_fx_rates_daily, and the time-weighted return of those amounts, which includes the
+-- currency's move (fct_portfolio_consolidated_daily sums the accounts in it).
 with account_cash as (
     select * from {{ ref('int_account_cash_accumulated') }}
 ),
@@ -25,8 +32,12 @@ transfers as (
     where action in ('transfer_in', 'transfer_out')
 ),
 
-prices as (
-    select * from {{ ref('fct_prices_daily') }}
+fx as (
+    select * from {{ ref('int_fx_rates_carried') }}
+),
+
+benchmark_returns as (
+    select * from {{ ref('int_benchmark_returns_converted') }}
 ),
 
 daily_market_value as (
@@ -57,14 +68,6 @@ transfer_flows as (
     group by transfers.account_id, transfers.session_date
 ),
 
-benchmark_returns as (
-    select
-        trade_date as session_date,
-        adj_close / lag(adj_close) over (order by trade_date) - 1 as spy_daily_return
-    from prices
-    where ticker = '{{ var("benchmark_ticker") }}'
-),
-
 valued as (
     select
         account_cash.account_id,
@@ -74,8 +77,11 @@ valued as (
         account_cash.cash + coalesce(daily_market_value.market_value, 0) as nav,
         account_cash.deposits,
         account_cash.withdrawals,
-        account_cash.external_flow + coalesce(transfer_flows.transfer_flow, 0) as external_flow
+        account_cash.external_flow + coalesce(transfer_flows.transfer_flow, 0) as external_flow,
+        accounts.base_currency
     from account_cash
+    left join accounts
+        on account_cash.account_id = accounts.account_id
     left join daily_market_value
         on
             account_cash.account_id = daily_market_value.account_id
@@ -86,15 +92,28 @@ valued as (
             and account_cash.session_date = transfer_flows.session_date
 ),
 
+-- SPY's return in the account's currency (int_benchmark_returns_converted), and the
+-- account's amounts at the session's rate into the reporting currency.
 opening as (
     select
         valued.*,
-        benchmark_returns.spy_daily_return,
+        benchmark_returns.benchmark_daily_return as spy_daily_return,
         coalesce(lag(valued.nav) over (partition by valued.account_id order by valued.session_date), 0)
-        + valued.external_flow as invested_at_open
+        + valued.external_flow as invested_at_open,
+        fx.rate_to_reporting as fx_rate_to_reporting,
+        fx.rate_date as fx_rate_date,
+        cast(round(valued.nav * fx.rate_to_reporting, 4) as decimal(18, 4)) as nav_reporting,
+        cast(round(valued.external_flow * fx.rate_to_reporting, 4) as decimal(18, 4))
+            as external_flow_reporting
     from valued
     left join benchmark_returns
-        on valued.session_date = benchmark_returns.session_date
+        on
+            valued.base_currency = benchmark_returns.currency
+            and valued.session_date = benchmark_returns.session_date
+    left join fx
+        on
+            valued.base_currency = fx.currency
+            and valued.session_date = fx.session_date
 ),
 
 daily_returns as (
@@ -102,7 +121,9 @@ daily_returns as (
         *,
         case
             when invested_at_open > 0 then cast(nav as double) / cast(invested_at_open as double) - 1
-        end as daily_return
+        end as daily_return,
+        coalesce(lag(nav_reporting) over (partition by account_id order by session_date), 0)
+        + external_flow_reporting as invested_at_open_reporting
     from opening
 ),
 
@@ -111,7 +132,20 @@ chained as (
         *,
         product(1 + coalesce(daily_return, 0)) over to_date - 1 as cumulative_return,
         product(1 + coalesce(spy_daily_return, 0)) over to_date - 1 as spy_cumulative_return,
-        max(nav) over to_date as peak_nav
+        max(nav) over to_date as peak_nav,
+        product(
+            1 + coalesce(
+                case
+                    when invested_at_open_reporting > 0
+                        then cast(nav_reporting as double) / cast(invested_at_open_reporting as double) - 1
+                end,
+                0
+            )
+        ) over to_date - 1 as cumulative_return_reporting,
+        case
+            when invested_at_open_reporting > 0
+                then cast(nav_reporting as double) / cast(invested_at_open_reporting as double) - 1
+        end as daily_return_reporting
     from daily_returns
     window to_date as (
         partition by account_id order by session_date
@@ -133,7 +167,7 @@ final as (
     select
         peaked.account_id,
         peaked.session_date,
-        accounts.base_currency,
+        peaked.base_currency,
         cast(peaked.cash as decimal(18, 4)) as cash,
         cast(peaked.market_value as decimal(18, 4)) as market_value,
         cast(peaked.nav as decimal(18, 4)) as nav,
@@ -149,10 +183,15 @@ final as (
         case
             when peaked.peak_nav > 0 then cast(peaked.nav as double) / cast(peaked.peak_nav as double) - 1
         end as nav_drawdown,
-        (1 + peaked.cumulative_return) / peaked.peak_return_index - 1 as return_drawdown
+        (1 + peaked.cumulative_return) / peaked.peak_return_index - 1 as return_drawdown,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        peaked.fx_rate_to_reporting,
+        peaked.fx_rate_date,
+        peaked.nav_reporting,
+        peaked.external_flow_reporting,
+        peaked.daily_return_reporting,
+        peaked.cumulative_return_reporting
     from peaked
-    left join accounts
-        on peaked.account_id = accounts.account_id
 )
 
 select * from final

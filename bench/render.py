@@ -78,6 +78,14 @@ def _replay_runs(measures: dict[str, Any]) -> list[dict[str, Any]]:
     return [v[0]["detail"] for k, v in measures.items() if k.startswith("replay_") and v]
 
 
+def _growth(run: dict[str, Any], *, short: bool = False) -> str:
+    """The backlog the session gained on its trend (results before the trend rule have none)."""
+    gained = run.get("backlog_growth_minutes")
+    if gained is None:
+        return "" if short else "trend not recorded"
+    return f"{gained:+.1f}" if short else f"gained {gained:+.1f} on its trend"
+
+
 def _speed_label(run: dict[str, Any]) -> str:
     return "max" if run["speed"] == "max" else f"{run['speed']:g}x"
 
@@ -123,8 +131,8 @@ def replay_rows(scale: str, measures: dict[str, Any]) -> list[GoalRow]:
                 label,
                 f"p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, max {lat['max']:.2f} s "
                 f"({_replay_scope(at_60)}, {at_60['bars_landed']:,} bars; 1 run)",
-                f"backlog by third of the session {first}/{middle}/{last} minutes: "
-                f"{'kept up' if at_60['kept_up'] else 'fell behind'}; "
+                f"backlog by third of the session {first}/{middle}/{last} minutes, "
+                f"{_growth(at_60)}: {'kept up' if at_60['kept_up'] else 'fell behind'}; "
                 f"{len(at_60['batches'])} dbt batches, "
                 f"p50 {dbt['p50']:.2f} s, max {dbt['max']:.2f} s",
                 "",
@@ -147,7 +155,7 @@ def replay_rows(scale: str, measures: dict[str, Any]) -> list[GoalRow]:
             parts.append(
                 f"{_speed_label(r)}: {'kept up' if r['kept_up'] else 'fell behind'} "
                 f"(backlog {'/'.join(str(b) for b in r['backlog_by_third'])}, "
-                f"p95 {lat['p95']:.2f} s)"
+                f"{_growth(r)}, p95 {lat['p95']:.2f} s)"
             )
     highest = max(kept, key=lambda r: r["speed"]) if kept else None
     scope = _replay_scope(runs[0])
@@ -194,6 +202,7 @@ def _replay_table(results: dict[str, Any]) -> list[str]:
                     else "",
                     f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f}" if lat else "",
                     "/".join(str(b) for b in r["backlog_by_third"]),
+                    _growth(r, short=True),
                     "" if r["speed"] == "max" else ("yes" if r["kept_up"] else "**no**"),
                     f"{r['wall_seconds']:.0f}",
                     f"{r.get('baseline_seconds', 0):.1f}",
@@ -212,6 +221,7 @@ def _replay_table(results: dict[str, Any]) -> list[str]:
             "landing per batch p50 s (dlt merge)",
             "landing -> queryable p50 / p95 / max s",
             "backlog by third (minutes)",
+            "backlog gained on its trend (minutes)",
             "kept up?",
             "replay wall s",
             "baseline build s",
@@ -738,10 +748,11 @@ def render(results: dict[str, Any]) -> str:
             "`python -m ingest replay --session <new day> --speed X --plain` from each scale's "
             f"warehouse, a dbt batch every {_batch_minutes(results)} landed minutes "
             "(`--batch-minutes`; docs/replay.md). Speeds climb while "
-            "the backlog stays bounded (the largest backlog in the last third of the batches no "
-            "larger than in the first two); `max` lands without waiting, so it has no backlog "
-            "and gives the throughput. One run each; latency is from a minute's landing to the "
-            "end of the dbt batch that made it queryable (nearest-rank percentiles).",
+            "the backlog stays bounded (on the least-squares trend of each batch's backlog over "
+            "the session, it gains no more than one median batch's minutes); `max` lands "
+            "without waiting, so it has no backlog and gives the throughput. One run each; "
+            "latency is from a minute's landing to the end of the dbt batch that made it "
+            "queryable (nearest-rank percentiles).",
             "",
             *_replay_table(results),
             "",

@@ -16,7 +16,7 @@ import pytest
 
 from ingest.config import Warehouse
 from ingest.intraday.feed import Arrival, SessionFeed
-from ingest.intraday.replay import Lander, percentile, run_replay
+from ingest.intraday.replay import BatchRecord, Lander, ReplayStats, percentile, run_replay
 from tests.pipeline import REPO, dbt, ingest, warehouse_env
 
 OPEN = datetime(2025, 12, 31, 14, 30, tzinfo=UTC)
@@ -106,9 +106,56 @@ def test_a_slow_batch_makes_the_next_one_larger_and_latency_is_measured() -> Non
     # queryable when its dbt run ended: the first minute waited longest.
     assert max(stats.latencies) == pytest.approx(12.0, abs=1.0)
     assert min(stats.latencies) == pytest.approx(8.0, abs=0.01)
-    first, middle, last = stats.backlog_by_third()
-    assert last <= max(first, middle, 1), stats.backlog_by_third()
+    assert stats.kept_up and stats.backlog_growth() <= 1, stats.backlog_growth()
     assert "kept up" in stats.summary_lines()[-1]
+
+
+MEASURED = json.loads((REPO / "tests/data/replay/replay_60x_batches_measured.json").read_text())
+
+
+def measured(scale: str, backlogs: list[int] | None = None) -> ReplayStats:
+    """A replay's stats with the batches a 60x run measured (docs/benchmarks.md); `backlogs`
+    replaces their backlogs."""
+    run = MEASURED[scale]
+    stats = ReplayStats(run["session"], run["tickers"], 60, run["minutes_total"], run["bars_total"])
+    for i, b in enumerate(run["batches"]):
+        backlog = b["backlog"] if backlogs is None else backlogs[i]
+        at = datetime.fromisoformat(b["simulated_at"])
+        stats.batches.append(BatchRecord(at, b["minutes"], 1.0, 1.0, backlog))
+    return stats
+
+
+@pytest.mark.parametrize(("scale", "gained", "shown"), [("S", 2.33, "+2.3"), ("M", 3.05, "+3.1")])
+def test_a_backlog_that_wanders_but_does_not_grow_kept_up(scale, gained, shown) -> None:
+    # The two measured 60x runs: the last third's largest backlog was above the first two
+    # thirds' by one minute (S, 8 vs 7) and three (M, 17 vs 14), which the previous rule
+    # called "fell behind"; their trend gains 2.3 and 3.1 minutes over the session, less than
+    # one batch (5 and 11 minutes).
+    stats = measured(scale)
+    assert stats.backlog_growth() == pytest.approx(gained, abs=0.01)
+    assert stats.kept_up
+    summary = stats.summary_lines()[-1]
+    assert f"gained {shown} over the session on its trend: kept up" in summary
+    assert stats.to_json()["backlog_growth_minutes"] == pytest.approx(gained, abs=0.01)
+
+
+def test_a_backlog_that_grows_with_the_session_fell_behind() -> None:
+    # M's batch times, but a replay at an effective 40x for 60x: a third of each simulated
+    # minute is not landed when due, so the backlog climbs by a third of the minutes passed
+    run = MEASURED["M"]["batches"]
+    start = datetime.fromisoformat(run[0]["simulated_at"])
+    climbing = [
+        round((datetime.fromisoformat(b["simulated_at"]) - start).total_seconds() / 60 / 3)
+        for b in run
+    ]
+    stats = measured("M", climbing)
+    assert stats.backlog_growth() == pytest.approx(391 / 3, rel=0.05)
+    assert not stats.kept_up
+    assert "fell behind" in stats.summary_lines()[-1]
+    # one slow batch in a steady run is not falling behind, however late in the session
+    spike = [b["backlog"] for b in run]
+    spike[-3] = 40
+    assert measured("M", spike).kept_up
 
 
 def test_a_restated_bar_replaces_the_earlier_one_through_the_merge(tmp_path) -> None:

@@ -201,7 +201,7 @@ def write_run(warehouse: Warehouse, report: RunReport) -> None:
         destination=dlt_destination(warehouse),
         dataset_name=RAW_INGEST,
         pipelines_dir=str(pipelines_dir()),
-        progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
+        progress=NULL_COLLECTOR,  # one row: the load's own progress came before it
     )
     if pipeline.has_pending_data:
         # The row of a run the disk filled up (or that was killed) waits in a package: load

@@ -7,12 +7,12 @@ import os
 from typing import Any
 
 import dlt
-from dlt.common.runtime.collector import NULL_COLLECTOR
 from dlt.common.schema.utils import get_columns_names_with_prop
 
 from ingest.audit import RunReport, write_run
 from ingest.config import Warehouse, pipelines_dir
 from ingest.disk_full import DiskFull, NoSpace, describe, find_no_space
+from ingest.progress import dlt_progress
 from ingest.warehouse import dlt_destination
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def run_source(
 
     A full disk (warehouse or dlt's folder) raises DiskFull with one line after the audit
     row was written or saved for the next run: there is no point in going on."""
+    progress = dlt_progress()  # a bad $INGEST_PROGRESS stops the run before any work
     full: NoSpace | None = None
     audit_waiting = True
     try:
@@ -77,7 +78,7 @@ def run_source(
             destination=dlt_destination(warehouse),
             dataset_name=dataset,
             pipelines_dir=str(pipelines_dir()),
-            progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
+            progress=progress,  # extract, normalize, load: ingest/progress.py
         )
         if pipeline.has_pending_data:
             # An earlier run died after extracting (crash, SIGKILL, lost connection): its

@@ -28,6 +28,7 @@ def _isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("INGEST_PIPELINES_DIR", str(tmp_path / "dlt"))
     monkeypatch.delenv("WAREHOUSE_TARGET", raising=False)
     monkeypatch.delenv("MOTHERDUCK_TOKEN", raising=False)
+    monkeypatch.setenv("INGEST_PROGRESS", "off")  # no progress lines in captured output
 
 
 # -- the sample build shared by the test files that only read a fully built sample --------

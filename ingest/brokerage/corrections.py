@@ -33,7 +33,7 @@ def _pipeline(warehouse: Warehouse) -> Any:
         destination=dlt_destination(warehouse),
         dataset_name=RAW_BROKERAGE,
         pipelines_dir=str(pipelines_dir()),
-        progress=NULL_COLLECTOR,  # silent, as None was (dlt's types want a collector)
+        progress=NULL_COLLECTOR,  # a few rows retired by hand: nothing to follow
     )
 
 

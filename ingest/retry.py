@@ -1,4 +1,8 @@
-"""The one retry policy for every provider call: exponential backoff with full jitter."""
+"""The retry policy of the market-data provider calls (yfinance's own HTTP client, curl):
+exponential backoff with full jitter.
+
+The broker's REST API retries through dlt's client instead (ingest/brokerage/api.py: dlt's
+tenacity retry, which honours Retry-After, under the API's deadlines)."""
 
 from __future__ import annotations
 

@@ -16,18 +16,23 @@ import pytest
 import requests
 
 from ingest.audit import EXIT_OK, RunReport
-from ingest.brokerage.api import brokerage_api
+from ingest.brokerage.api import (
+    DeadlineExceeded,
+    HttpRetry,
+    RunClock,
+    brokerage_api,
+    retrying_session,
+)
 from ingest.brokerage.mock_server import MockBroker, serve
 from ingest.cli import main
 from ingest.config import RAW_BROKERAGE, resolve_warehouse
-from ingest.retry import RetryPolicy
 from ingest.runner import run_source
 from ingest.sample.brokerage import generate_brokerage
 from ingest.sample.market import SampleMarket
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789"
-FAST = RetryPolicy(attempts=8, base_delay_s=0.001, max_delay_s=0.01)
+FAST = HttpRetry(max_attempts=8, backoff_factor=0.001, max_delay_s=0.01)  # Retry-After too
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +159,49 @@ def test_the_token_never_reaches_the_logs(books, caplog) -> None:
     assert TOKEN not in caplog.text
 
 
+def first_answer_429(books) -> MockBroker:
+    """A mock whose first request (seeded) is answered 429 with its `Retry-After: 1`, the
+    second 200."""
+    accounts, transactions = books
+    return MockBroker(accounts, transactions.slice(0, 3), token=TOKEN, failure_rate=0.5, seed=7)
+
+
+def test_a_retry_after_longer_than_the_back_off_is_waited_for(books) -> None:
+    broker, waits = first_answer_429(books), []
+    session = retrying_session(
+        HttpRetry(max_attempts=3, backoff_factor=0.001, max_delay_s=10), RunClock(60),
+        sleep=waits.append,
+    )  # fmt: skip
+    with serve(broker) as url:
+        answer = session.get(f"{url}/v1/accounts", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert [status for _, _, status in broker.requests] == [429, 200]
+    assert answer.status_code == 200
+    assert waits == [1.0]  # the header's second, not the back-off's 0.001 s
+
+
+def test_a_retry_after_past_the_run_deadline_fails_at_once_and_says_why(books) -> None:
+    broker, waits = first_answer_429(books), []
+    session = retrying_session(HttpRetry(max_delay_s=10), RunClock(0.5), sleep=waits.append)
+    with serve(broker) as url, pytest.raises(DeadlineExceeded) as stopped:
+        session.get(f"{url}/v1/accounts", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert waits == [] and len(broker.requests) == 1
+    assert "GET /v1/accounts: HTTP 429; the next attempt, in 1 s" in str(stopped.value)
+    assert "run's deadline of 0.5 s (run_deadline_s)" in str(stopped.value)
+
+
+def test_a_refused_connection_is_not_retried() -> None:
+    import socket
+
+    with socket.socket() as free:  # a port nothing listens on once closed
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    waits: list[float] = []
+    session = retrying_session(HttpRetry(), RunClock(60), sleep=waits.append)
+    with pytest.raises(requests.ConnectionError):
+        session.get(f"http://127.0.0.1:{port}/v1/accounts")
+    assert waits == []
+
+
 def test_the_cli_command_reads_the_token_from_the_environment(books, monkeypatch, capsys) -> None:
     accounts, transactions = books
     broker = MockBroker(accounts, transactions.slice(0, 10), token=TOKEN)
@@ -162,8 +210,12 @@ def test_the_cli_command_reads_the_token_from_the_environment(books, monkeypatch
         err = capsys.readouterr().err
         assert "needs token" in err and "SOURCES__BROKERAGE_API__TOKEN" in err
         monkeypatch.setenv("SOURCES__BROKERAGE_API__TOKEN", TOKEN)
+        monkeypatch.setenv("INGEST_PROGRESS", "plain")  # dlt's progress, as in cron
         assert main(["brokerage-api", "--base-url", url, "--page-size", "4"]) == EXIT_OK
-    assert "brokerage_api: success; 2/2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "brokerage_api: success; 2/2 endpoints loaded" in err
+    assert "dlt Extract brokerage: Resources 2/2, accounts 3, transactions 10;" in err
+    assert "dlt Normalize brokerage: Files 3/3, " in err and "dlt Load brokerage: Jobs " in err
     assert len(raw_ids()) == 10
 
 

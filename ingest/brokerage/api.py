@@ -8,14 +8,27 @@
   fault, and one of the sample's defects) would push an executed_at cursor past every
   later booking, and dlt would then drop them as "already seen". A booking sequence
   only grows, so a late-booked trade with an old executed_at still arrives.
-- Retries: every HTTP request goes through the project's RetryPolicy (429 and 5xx are
-  retried with backoff; a bad token or an unreachable host fails at once).
-- Bounds (`ApiLimits`): the socket timeout is per read, so a server that drips a byte
-  every few seconds would never time out; each request therefore has a total deadline
-  (headers and body), and the run has one too. Paging stops at a page cap and when the
-  server sends a `next_cursor` it sent before (a paging loop). A stop between pages keeps
-  what was fetched (the run is partial, the next run goes on from the incremental state);
-  a request past its deadline fails the run. Either way the audit row says why.
+- Retries are dlt's (`dlt.sources.helpers.requests`): its `Session`, and tenacity with its
+  `retry_if_status` (429 and 5xx) and `wait_exponential_retry_after` (exponential back-off;
+  a `Retry-After` header, in seconds or as a date, is the wait, capped at the maximum delay),
+  set by dlt's own `[runtime]` keys request_max_attempts, request_backoff_factor and
+  request_max_retry_delay (RUNTIME__REQUEST_MAX_ATTEMPTS, ...).
+- What dlt's retrying `Client` lacks, and why its parts are put together here rather than
+  `Client().session` used as it is (its tenacity `Retrying` is built inside the private
+  `Client._make_session`, stopped after N attempts only, and `retry_condition` can only add
+  reasons to retry, never remove one):
+  1. a total deadline per request: requests' timeout is per socket read, so a server that
+     drips a byte every few seconds never trips it; each attempt runs in `_DeadlineAdapter`
+     (mounted on dlt's session), which reads the body under the deadline;
+  2. the run's deadline: no back-off sleeps past it (a `Retry-After: 300` near the end of
+     the run fails it at once, saying so) and no attempt starts after it;
+  3. no retry of a connection that could not be made (refused, unknown host): a wrong URL
+     or a host that is down fails at once, where dlt would retry every ConnectionError.
+  A 401 or 400 fails at once, as with dlt.
+- Bounds: paging stops at a page cap and when the server sends a
+  `next_cursor` it sent before (a paging loop). A stop between pages keeps what was fetched
+  (the run is partial, the next run goes on from the incremental state); a request past its
+  deadline fails the run. Either way the audit row says why.
 """
 
 from __future__ import annotations
@@ -27,20 +40,30 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import dlt
 import pyarrow as pa
 import requests
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    DEFAULT_RETRY_STATUS,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from dlt.sources.rest_api import rest_api_resources
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception
+from urllib3.exceptions import NewConnectionError
 
 from ingest.audit import RunReport
 from ingest.brokerage.records import KEYS, Delivered, keep_last_version, parse_record, raw_table
 from ingest.brokerage.source import ACCOUNTS_HINTS, TRANSACTIONS_HINTS
-from ingest.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +76,33 @@ _BODY_READ_BYTES = 65536
 
 
 class DeadlineExceeded(Exception):
-    """A request or the run took longer than its deadline. Not retried (the retry policy
-    retries only rate limits, 5xx and transport errors): a server that cannot answer
-    within minutes is stalled, and another attempt would wait as long again."""
+    """A request or the run took longer than its deadline. Not retried (dlt retries HTTP 429
+    and 5xx answers and transport errors): a server that cannot answer within minutes is
+    stalled, and another attempt would wait as long again."""
+
+
+@dataclass(frozen=True)
+class HttpRetry:
+    """dlt's request retry settings: `[runtime]` request_max_attempts, request_backoff_factor
+    (the first wait, doubled at each attempt) and request_max_retry_delay (the longest wait,
+    a Retry-After included)."""
+
+    max_attempts: int = 5
+    backoff_factor: float = 1.0
+    max_delay_s: float = 300.0
+
+    @classmethod
+    def from_dlt_config(cls) -> HttpRetry:
+        """The settings as dlt resolves them (.dlt/config.toml, RUNTIME__* variables)."""
+        from dlt.common.configuration import resolve_configuration
+        from dlt.common.configuration.specs import RuntimeConfiguration
+
+        config = resolve_configuration(RuntimeConfiguration())
+        return cls(
+            int(config.request_max_attempts),
+            float(config.request_backoff_factor),
+            float(config.request_max_retry_delay),
+        )
 
 
 @dataclass
@@ -72,6 +119,11 @@ class RunClock:
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RunClock:
         return self  # one run, one clock: dlt deep-copies its configuration
+
+
+def _what(request: requests.PreparedRequest) -> str:
+    """`GET /v1/transactions`: a request as the logs and the audit row name it (no query)."""
+    return f"{request.method} {urlsplit(request.url or '').path}"
 
 
 def _send_within(send: Callable[[], requests.Response], seconds: float, what: str) -> Any:
@@ -95,6 +147,7 @@ def _send_within(send: Callable[[], requests.Response], seconds: float, what: st
                     return
                 chunks.append(chunk)
             response._content = b"".join(chunks)  # what response.json() reads
+            response._content_consumed = True
             outcome["response"] = response
         except BaseException as error:  # handed to the caller's thread
             outcome["error"] = error
@@ -109,53 +162,113 @@ def _send_within(send: Callable[[], requests.Response], seconds: float, what: st
     return outcome["response"]
 
 
-class RetryingSession(requests.Session):
-    """A requests session that sends every request under the project's RetryPolicy, each
-    attempt within the request deadline and every attempt and back-off within the run's.
+class _DeadlineAdapter(HTTPAdapter):
+    """Sends one attempt, headers and body, within the request deadline and the run's."""
 
-    dlt's RESTClient raises for HTTP errors in a response hook, inside `send`, so a 429
-    or 500 reaches the policy as an HTTPError with its status code.
-    """
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        clock: RunClock | None = None,
-        request_deadline_s: float = REQUEST_DEADLINE_S,
-    ) -> None:
+    def __init__(self, clock: RunClock, request_deadline_s: float) -> None:
         super().__init__()
-        self.policy = policy
-        self.clock = clock or RunClock(RUN_DEADLINE_S)
-        self.request_deadline_s = request_deadline_s
+        self.clock, self.request_deadline_s = clock, request_deadline_s
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        kwargs["timeout"] = kwargs.get("timeout") or REQUEST_TIMEOUT_S
-        kwargs["stream"] = True  # the body is read by _send_within, under the deadline
-        what = f"{request.method} {urlsplit(request.url or '').path}"
-        parent_send = super().send  # bound here: mypy cannot type super() in a closure
-
-        def attempt() -> requests.Response:
-            left = self.clock.remaining()
-            if left <= 0:
-                raise DeadlineExceeded(
-                    f"{what}: the run's deadline of {self.clock.deadline_s:g} s "
-                    "(run_deadline_s) has passed"
-                )
-            if left < self.request_deadline_s:
-                return _send_within(lambda: parent_send(request, **kwargs), left, what + (
-                    f" (the rest of the run's {self.clock.deadline_s:g} s deadline, "
-                    "run_deadline_s)"
-                ))  # fmt: skip
-            return _send_within(
-                lambda: parent_send(request, **kwargs),
-                self.request_deadline_s,
-                what + " (request_deadline_s)",
+    def send(
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+        verify: Any = True, cert: Any = None, proxies: Any = None,
+    ) -> requests.Response:  # fmt: skip
+        what = _what(request)
+        left = self.clock.remaining()
+        if left <= 0:
+            raise DeadlineExceeded(
+                f"{what}: the run's deadline of {self.clock.deadline_s:g} s "
+                "(run_deadline_s) has passed"
             )
+        if left < self.request_deadline_s:
+            seconds = left
+            what += f" (the rest of the run's {self.clock.deadline_s:g} s deadline, run_deadline_s)"
+        else:
+            seconds = self.request_deadline_s
+            what += " (request_deadline_s)"
+        attempt = partial(
+            super().send, request, stream=True, timeout=timeout or REQUEST_TIMEOUT_S,
+            verify=verify, cert=cert, proxies=proxies,
+        )  # fmt: skip
+        return _send_within(attempt, seconds, what)
 
-        def sleep(seconds: float) -> None:  # back-off never outlasts the run
-            time.sleep(max(0.0, min(seconds, self.clock.remaining())))
 
-        return self.policy.call(attempt, what=what, sleep=sleep)
+def _never_connected(error: BaseException) -> bool:
+    """A connection refused or a host name that does not resolve (not a connect timeout)."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    """dlt's retried exceptions (ConnectionError, Timeout, ChunkedEncodingError), less a
+    connection that was never made."""
+    return isinstance(error, DEFAULT_RETRY_EXCEPTIONS) and not _never_connected(error)
+
+
+def retrying_session(
+    retry: HttpRetry,
+    clock: RunClock,
+    request_deadline_s: float = REQUEST_DEADLINE_S,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Session:
+    """dlt's Session with dlt's retry (tenacity), each attempt under the deadlines and no
+    back-off past the run's; `sleep` is for tests. The module docstring says what differs
+    from dlt's `Client` and why.
+
+    dlt's RESTClient raises for HTTP errors in a response hook, inside `send`, so a 429 or
+    500 reaches tenacity as an HTTPError that carries its response (and Retry-After).
+    """
+    session = Session(timeout=REQUEST_TIMEOUT_S, raise_for_status=False)
+    adapter = _DeadlineAdapter(clock, request_deadline_s)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+    def stop(state: RetryCallState) -> bool:  # the last attempt, or a wait past the deadline
+        return state.attempt_number >= retry.max_attempts or (
+            state.upcoming_sleep >= clock.remaining()
+        )
+
+    def give_up(state: RetryCallState) -> Any:
+        assert state.outcome is not None
+        error = state.outcome.exception()
+        if state.attempt_number < retry.max_attempts:  # stopped by the run's deadline
+            what = _what(state.args[0])
+            raise DeadlineExceeded(
+                f"{what}: {_answer(error, state)}; the next attempt, in "
+                f"{state.upcoming_sleep:g} s, would start after the run's deadline of "
+                f"{clock.deadline_s:g} s (run_deadline_s)"
+            ) from error
+        return state.outcome.result()  # the last answer, or its error raised
+
+    def log_retry(state: RetryCallState) -> None:
+        assert state.outcome is not None
+        log.warning(
+            "%s: %s (attempt %d/%d), retrying in %.1f s",
+            _what(state.args[0]), _answer(state.outcome.exception(), state),
+            state.attempt_number, retry.max_attempts, state.upcoming_sleep,
+        )  # fmt: skip
+
+    retrying = Retrying(
+        retry=retry_any(retry_if_status(DEFAULT_RETRY_STATUS), retry_if_exception(_worth_retrying)),
+        wait=wait_exponential_retry_after(multiplier=retry.backoff_factor, max=retry.max_delay_s),
+        stop=stop,
+        retry_error_callback=give_up,
+        before_sleep=log_retry,
+        sleep=sleep,
+        reraise=True,
+    )
+    session.send = retrying.wraps(session.send)  # type: ignore[method-assign]  # as dlt's does
+    return session
+
+
+def _answer(error: BaseException | None, state: RetryCallState) -> str:
+    """What an attempt got: its error, or the status of the answer it returned."""
+    if error is not None:
+        return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+    assert state.outcome is not None
+    response = state.outcome.result()
+    return f"HTTP {getattr(response, 'status_code', '?')}"
 
 
 @dataclass
@@ -243,7 +356,7 @@ def _page_to_table(page: list[dict[str, Any]], kind: str, report: RunReport) -> 
 @dlt.source(name="brokerage", section="brokerage_api", max_table_nesting=0)
 def brokerage_api(
     report: RunReport,
-    retry: RetryPolicy,
+    retry: HttpRetry,
     base_url: str = dlt.config.value,
     token: str = dlt.secrets.value,
     page_size: int = DEFAULT_PAGE_SIZE,
@@ -280,7 +393,7 @@ def brokerage_api(
             "client": {
                 "base_url": base_url.rstrip("/") + "/",
                 "auth": BearerTokenAuth(token=token),
-                "session": RetryingSession(retry, clock, float(request_deadline_s)),
+                "session": retrying_session(retry, clock, float(request_deadline_s)),
             },
             "resource_defaults": {"endpoint": {"params": {"limit": page_size}}},
             "resources": [

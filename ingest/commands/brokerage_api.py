@@ -64,8 +64,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-    from ingest.brokerage.api import brokerage_api
-    from ingest.retry import RetryPolicy
+    from ingest.brokerage.api import HttpRetry, brokerage_api
     from ingest.runner import run_source
 
     report = RunReport(
@@ -83,7 +82,9 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     }
     try:
         source = brokerage_api(
-            report, RetryPolicy(), **{k: v for k, v in options.items() if v is not None}
+            report,
+            HttpRetry.from_dlt_config(),
+            **{k: v for k, v in options.items() if v is not None},
         )
     except ValueError as error:  # a bound set to 0 or less in dlt config
         raise ConfigError(f"[sources.brokerage_api]: {error}") from error

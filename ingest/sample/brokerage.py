@@ -235,10 +235,14 @@ def _account_transactions(
     rng = _seed_for(market.seed, account.account_id, "transactions")
     ledger = _Ledger(account)
     sessions = market.daily_sessions
-    foreign = account.base_currency != "USD"  # trades in USD are out of scope (no FX yet)
+    # An account in another currency than the market's holds only cash: an account holds one
+    # currency (a USD buy in it is currency_mismatch), so its money moves in EUR (deposits,
+    # quarterly interest, a withdrawal) and the warehouse states it in USD at each session's
+    # EURUSD=X (docs/portfolio.md, "Currencies").
+    foreign = account.base_currency != "USD"
     pending_dividends: list[tuple[int, str, Decimal, Decimal]] = []
     for i, session in enumerate(sessions.itertuples()):
-        if i == 0 or (i % 21 == 0 and not foreign):
+        if i == 0 or i % 21 == 0:
             amount = account.initial_deposit if i == 0 else Decimal(2000)
             ledger.cash += amount
             ledger.add(_instant_in_session(rng, session), "deposit", amount=amount)
@@ -272,6 +276,10 @@ def _account_transactions(
             )
             pending_dividends.remove(due)
         if foreign:
+            if i % 63 == 62:  # interest on the cash, a quarter's worth of 2 % a year
+                interest = _money(ledger.cash * Decimal("0.005"))
+                ledger.cash += interest
+                ledger.add(_instant_in_session(rng, session), "interest", amount=interest)
             continue
         if i % 9 == 3:  # a buy
             ticker = account.universe[int(rng.integers(len(account.universe)))]
@@ -320,10 +328,9 @@ def _account_transactions(
             ledger.add(
                 _instant_in_session(rng, session), "fee", fees=Decimal(25), amount=Decimal(-25)
             )
-    if not foreign:
-        session = sessions.iloc[-15]
-        ledger.cash -= Decimal(1500)
-        ledger.add(_instant_in_session(rng, session), "withdrawal", amount=Decimal(-1500))
+    session = sessions.iloc[-15]
+    ledger.cash -= Decimal(1500)
+    ledger.add(_instant_in_session(rng, session), "withdrawal", amount=Decimal(-1500))
     return ledger.rows
 
 

@@ -203,3 +203,16 @@ def test_daily_bars_come_from_one_request_per_group_of_tickers() -> None:
     assert report.tickers_failed.keys() == {"GONE"}
     rows = query("select ticker, count(*) from raw_yfinance.bars_1d group by 1 order by 1")
     assert rows == [("AAA", 3), ("BBB", 3), ("LATE", 2)]
+
+
+def test_the_metadata_requests_show_progress_each_ticker_once(monkeypatch, capsys) -> None:
+    class NoInfoForBroken(FakeProvider):
+        def info(self, ticker: str) -> dict[str, str]:
+            if ticker == "BROKEN":
+                raise RuntimeError("HTTP 404")
+            return {} if ticker == "EMPTY" else super().info(ticker)  # no quote type
+
+    monkeypatch.setenv("INGEST_PROGRESS", "plain")
+    load(NoInfoForBroken(), ["GOOD", "BROKEN", "EMPTY"])
+    [line] = [x for x in capsys.readouterr().err.splitlines() if x.startswith("metadata:")]
+    assert line.startswith("metadata: 3/3 tickers, 2 failed, 1 rows, ")  # plain: the last only

@@ -225,21 +225,26 @@ def _ticker_rows(
     provider: MarketDataProvider, tickers: list[str], report: RunReport, health: ProviderHealth
 ) -> Iterator[pa.Table]:
     rows: list[dict[str, Any]] = []
+    progress = Progress("metadata", len(tickers))  # one request per ticker: can be minutes
     for ticker in tickers:
-        if health.unreachable_reason:
-            report.fail(ticker, f"metadata: {health.unreachable_reason}", quiet=True)
-            continue
+        rows_before = len(rows)
         try:
-            info = provider.info(ticker)
-        except Exception as error:
-            health.record_failure(error)
-            report.fail(ticker, f"metadata: {_describe(error)}")
-            continue
-        health.record_success()
-        if not info.get("quoteType"):
-            report.fail(ticker, "metadata: Yahoo returned no quote type (unknown symbol?)")
-            continue
-        rows.append(normalize.ticker_row(ticker, info))
+            if health.unreachable_reason:
+                report.fail(ticker, f"metadata: {health.unreachable_reason}", quiet=True)
+                continue
+            try:
+                info = provider.info(ticker)
+            except Exception as error:
+                health.record_failure(error)
+                report.fail(ticker, f"metadata: {_describe(error)}")
+                continue
+            health.record_success()
+            if not info.get("quoteType"):
+                report.fail(ticker, "metadata: Yahoo returned no quote type (unknown symbol?)")
+                continue
+            rows.append(normalize.ticker_row(ticker, info))
+        finally:  # each ticker counted once, whichever way it ended
+            progress.update(rows=len(rows) - rows_before, failed=len(rows) == rows_before)
     if rows:
         report.rows_received += len(rows)
         yield pa.Table.from_pylist(rows, schema=normalize.TICKERS_SCHEMA)

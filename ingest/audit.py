@@ -42,7 +42,9 @@ class RunReport:
     tickers_failed: dict[str, str] = field(default_factory=dict)
     tickers_with_data: set[str] = field(default_factory=set)
     # What the run's items are, as the summary names them: tickers, files, endpoints, ...
-    # (the audit columns keep their historical names tickers_*).
+    # The tickers_* fields hold items of any kind: they mirror raw_ingest.runs' columns, which
+    # keep their historical names (old warehouses have them), as does the "ticker" key of
+    # the failures' JSON list.
     items: str = "tickers"
     # item -> {column: cells that did not parse}: the rows loaded (null cell, text kept in
     # unparsed_values) for dbt to reject with a reason; the run is partial, not failed.
@@ -55,12 +57,12 @@ class RunReport:
     error: str | None = None  # run-level: why the run failed or stopped early
     load_failed: bool = False  # the load itself crashed (configuration, warehouse, dlt)
 
-    def fail(self, ticker: str, reason: str, *, quiet: bool = False) -> None:
-        """Record a ticker's failure; several failures of one ticker are joined."""
+    def fail(self, item: str, reason: str, *, quiet: bool = False) -> None:
+        """Record an item's failure (a ticker, file, endpoint...); several are joined."""
         if not quiet:
-            log.warning("%s: %s", ticker, reason)
-        previous = self.tickers_failed.get(ticker)
-        self.tickers_failed[ticker] = f"{previous}; {reason}" if previous else reason
+            log.warning("%s: %s", item, reason)
+        previous = self.tickers_failed.get(item)
+        self.tickers_failed[item] = f"{previous}; {reason}" if previous else reason
 
     def unparsed(self, item: str, cells: Mapping[str, int]) -> None:
         """Record an item's cells that did not parse, counted per column."""
@@ -72,8 +74,8 @@ class RunReport:
         else:
             log.warning("%s: cells that did not parse: %s", item, _column_counts(counts))
 
-    def received(self, ticker: str, rows: int, duplicates: int, first: Any, last: Any) -> None:
-        self.tickers_with_data.add(ticker)
+    def received(self, item: str, rows: int, duplicates: int, first: Any, last: Any) -> None:
+        self.tickers_with_data.add(item)
         self.rows_received += rows
         self.duplicates_removed += duplicates
         for value in (first, last):
@@ -141,7 +143,7 @@ class RunReport:
             line += f"; error: {self.error}"
         failed = sorted(self.tickers_failed.items())
         if failed and not self.error:
-            shown = "; ".join(f"{ticker} ({reason})" for ticker, reason in failed[:most])
+            shown = "; ".join(f"{item} ({reason})" for item, reason in failed[:most])
             more = f"; and {len(failed) - most} more" if len(failed) > most else ""
             line += f"; failed: {shown}{more} (all in raw_ingest.runs)"
         elif failed:

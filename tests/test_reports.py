@@ -742,3 +742,75 @@ def test_pipeline_health_lists_the_cells_the_latest_broker_runs_could_not_read(
     )
     assert counted == 1
     assert "Unread cells" in text
+
+
+# --- Issue 14: all accounts together, in the reporting currency --------------------------------
+
+
+def _whole(value: object) -> str:
+    """An amount as the pages round it: half away from zero (91,528.5 -> 91,529)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return f"{Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_UP):,}"
+
+
+def test_the_portfolio_shows_all_accounts_together_in_usd(site, visits) -> None:
+    """The consolidated view beside the account: its opening sentence gives the latest row of
+    fct_portfolio_consolidated_daily and the consolidated IRR since inception, its table each
+    account in its own currency and in USD at the session's rate (fct_portfolio_daily), its
+    returns table every period of fct_portfolio_consolidated_returns."""
+    page = visits["/portfolio/"]
+    text = page["text"]
+    ((day, accounts, nav, daily, cumulative, spy, drawdown, first),) = query(
+        site["env"],
+        "select session_date, account_count, nav, daily_return, cumulative_return, "
+        "spy_cumulative_return, return_drawdown, min(session_date) over () "
+        "from marts.fct_portfolio_consolidated_daily order by session_date desc limit 1",
+    )
+    periods = query(
+        site["env"],
+        "select period, is_since_inception, start_date, end_date, starting_nav, "
+        "net_external_flow, ending_nav, time_weighted_return, money_weighted_return, "
+        "end_date = max(end_date) over () as is_latest "
+        "from marts.fct_portfolio_consolidated_returns",
+    )
+    (irr,) = [row[8] for row in periods if row[1]]
+    sentence = (
+        f"On {day:%B} {day.day}, {day.year}, the {accounts} accounts together were worth "
+        f"{_usd(nav)} in USD ({_signed_pct(daily)} on the day); since {_day(first)} they "
+        f"returned {_signed_pct(cumulative)} time-weighted in USD against {_signed_pct(spy)} "
+        f"for SPY, {_signed_pct(irr)} a year money-weighted (IRR), and are "
+        f"{abs(round(drawdown, 4)):.2%} below their peak."
+    )
+    assert sentence in text, sentence
+    assert accounts == 3
+    for account, currency, own_nav, rate, rate_date, usd_nav, share, own, in_usd in query(
+        site["env"],
+        "select account_id, base_currency, nav, fx_rate_to_reporting, fx_rate_date, "
+        "nav_reporting, nav_reporting / sum(nav_reporting) over (), cumulative_return, "
+        "cumulative_return_reporting from marts.fct_portfolio_daily "
+        "where session_date = (select max(session_date) from marts.fct_portfolio_daily)",
+    ):
+        cells = (
+            account,
+            currency,
+            _whole(own_nav),
+            f"{rate:.4f}",
+            _day(rate_date),
+            f"${_whole(usd_nav)}",
+            f"{float(share):.1%}",
+            _signed_pct(own),
+            _signed_pct(in_usd),
+        )
+        line = r"\s+".join(re.escape(cell) for cell in cells)
+        assert re.search(line, text), (account, line)
+        if currency == "EUR":  # converted for real: the euro moved over three years
+            assert rate != 1 and round(own, 4) != round(in_usd, 4)
+    assert len(periods) == 5  # since inception and 2023-2026 in the pinned sample
+    for period, inception, start, end, starting, flows, ending, twr, mwr, latest in periods:
+        label = "Since inception" if inception else f"{period} to date" if latest else period
+        cells = (label, _day(start), _day(end), _usd(starting), _usd(flows), _usd(ending))
+        line = r"\s+".join(re.escape(c) for c in (*cells, _signed_pct(twr), _signed_pct(mwr)))
+        assert re.search(line, text), (period, line)
+    # the selected account is compared with SPY in its own currency
+    assert "for SPY in USD" in page["firstParagraph"]

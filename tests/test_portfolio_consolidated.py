@@ -116,9 +116,33 @@ def test_the_eur_account_is_in_usd_and_compared_with_spy_in_eur(sample_build, eu
         previous_day = day
 
 
+def check_period_returns(history: list[tuple], returns: list[tuple]) -> int:
+    """Each (period, twr, irr) of `returns` against `history` ((day, nav, flow, daily return)
+    per session): the TWR is the chained daily returns, the IRR the independent Newton XIRR of
+    the flows (NAV before the period in, external flows, NAV at its end out) to 1e-6.
+    Returns how many IRRs were compared."""
+    compared = 0
+    for period, twr, irr in returns:
+        inside = [i for i, d in enumerate(history) if period in ("since_inception", str(d[0].year))]
+        sessions = [history[i] for i in inside]
+        flows = [(d[0], -d[2]) for d in sessions if d[2] != 0]
+        if inside[0] > 0 and history[inside[0] - 1][1] != 0:
+            flows.append((history[inside[0] - 1][0], -history[inside[0] - 1][1]))
+        flows.append((sessions[-1][0], sessions[-1][1]))
+        chained = 1.0
+        for session in sessions:
+            chained *= 1 + session[3]
+        assert twr == pytest.approx(chained - 1, abs=1e-9), period
+        if irr is None:
+            assert not any(a < 0 for _, a in flows) or len({d for d, _ in flows}) == 1, period
+            continue
+        assert irr == pytest.approx(xirr(flows), abs=1e-6), (period, flows)
+        compared += 1
+    return compared
+
+
 def test_the_consolidated_xirr_agrees_with_an_independent_one(sample_build) -> None:
-    """The consolidated flows rebuilt from fct_portfolio_consolidated_daily (NAV before the
-    period in, external flows, NAV at its end out), solved by Newton's method: to 1e-6."""
+    """The consolidated portfolio's periods, rebuilt from fct_portfolio_consolidated_daily."""
     history = [
         (day, float(nav), float(flow), daily_return or 0.0)
         for day, nav, flow, daily_return in query(
@@ -134,19 +158,38 @@ def test_the_consolidated_xirr_agrees_with_an_independent_one(sample_build) -> N
     )
     years = {str(d.year) for d, *_ in history}
     assert {p for p, *_ in returns} == {"since_inception"} | years
-    for period, twr, irr in returns:
-        inside = [i for i, d in enumerate(history) if period in ("since_inception", str(d[0].year))]
-        sessions = [history[i] for i in inside]
-        flows = [(d[0], -d[2]) for d in sessions if d[2] != 0]
-        if inside[0] > 0 and history[inside[0] - 1][1] != 0:
-            flows.append((history[inside[0] - 1][0], -history[inside[0] - 1][1]))
-        flows.append((sessions[-1][0], sessions[-1][1]))
-        chained = 1.0
-        for session in sessions:
-            chained *= 1 + session[3]
-        assert twr == pytest.approx(chained - 1, abs=1e-9), period
-        assert irr is not None, period
-        assert irr == pytest.approx(xirr(flows), abs=1e-6), (period, flows)
+    assert check_period_returns(history, returns) == len(returns)
+
+
+def test_each_accounts_returns_in_usd_agree_with_an_independent_xirr(sample_build) -> None:
+    """fct_portfolio_returns' *_reporting columns, rebuilt from fct_portfolio_daily's NAV,
+    flows and daily returns in USD; the EUR account's differ from its own-currency ones."""
+    compared = 0
+    for (account,) in query(
+        sample_build, "select distinct account_id from marts.fct_portfolio_daily"
+    ):
+        history = [
+            (day, float(nav), float(flow), daily_return or 0.0)
+            for day, nav, flow, daily_return in query(
+                sample_build,
+                "select session_date, nav_reporting, external_flow_reporting, "
+                "daily_return_reporting from marts.fct_portfolio_daily "
+                f"where account_id = '{account}' order by session_date",
+            )
+        ]
+        returns = query(
+            sample_build,
+            "select period, time_weighted_return_reporting, money_weighted_return_reporting "
+            f"from marts.fct_portfolio_returns where account_id = '{account}'",
+        )
+        compared += check_period_returns(history, returns)
+    assert compared >= 10
+    ((own, in_usd),) = query(
+        sample_build,
+        "select time_weighted_return, time_weighted_return_reporting "
+        "from marts.fct_portfolio_returns where account_id = 'ACC-2001' and is_since_inception",
+    )
+    assert abs(own - in_usd) > 0.01
 
 
 def test_the_consolidated_month_grid_chains_to_its_years(sample_build) -> None:

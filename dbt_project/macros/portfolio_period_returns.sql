@@ -2,11 +2,19 @@
     per `key` and period (since inception, and each calendar year: the latest one to date), the
     time-weighted return chained from `daily`'s daily_return and the money-weighted return (XIRR)
     of its flows, over the same sessions. `daily` has one row per `key` and session with
-    session_date, nav, external_flow and daily_return. The rules are in fct_portfolio_returns.sql
-    and docs/portfolio.md. -#}
-{% macro portfolio_period_returns(daily, key) -%}
+    session_date and the NAV, external flow and daily return in the columns `nav`, `flow` and
+    `daily_return` name (by default nav, external_flow, daily_return; an account's
+    *_reporting columns give its returns in the reporting currency). The rules are in
+    fct_portfolio_returns.sql and docs/portfolio.md. -#}
+{% macro portfolio_period_returns(daily, key, nav='nav', flow='external_flow', daily_return='daily_return') -%}
 with recursive portfolio as (
-    select * from {{ daily }}
+    select
+        {{ key }},
+        session_date,
+        {{ nav }}{{ ' as nav' if nav != 'nav' }},
+        {{ flow }}{{ ' as external_flow' if flow != 'external_flow' }},
+        {{ daily_return }}{{ ' as daily_return' if daily_return != 'daily_return' }}
+    from {{ daily }}
 ),
 
 sessions as (

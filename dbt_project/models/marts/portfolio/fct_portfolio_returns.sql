@@ -16,4 +16,35 @@
 -- put in, whose flows all fall on one day (a one-session year), or whose sum is still
 -- positive at the upper bound (money taken out before any went in). Rounded to 10 decimals.
 -- Returns are ratios (0.10 = 10 %), in double precision.
-{{ portfolio_period_returns(ref('fct_portfolio_daily'), 'account_id') }}
+--
+-- The same returns of each account in the reporting currency (var reporting_currency) sit
+-- beside them: the account's NAV and flows at each session's FX rate (fct_portfolio_daily's
+-- *_reporting columns), so they include the currency's move.
+with own_currency as (
+    {{ portfolio_period_returns(ref('fct_portfolio_daily'), 'account_id') | indent(4) }}
+),
+
+reporting_currency as (
+    {{ portfolio_period_returns(
+        ref('fct_portfolio_daily'), 'account_id',
+        nav='nav_reporting', flow='external_flow_reporting', daily_return='daily_return_reporting'
+    ) | indent(4) }}
+),
+
+final as (
+    select
+        own_currency.*,
+        '{{ var("reporting_currency") }}' as reporting_currency,
+        reporting_currency.starting_nav as starting_nav_reporting,
+        reporting_currency.net_external_flow as net_external_flow_reporting,
+        reporting_currency.ending_nav as ending_nav_reporting,
+        reporting_currency.time_weighted_return as time_weighted_return_reporting,
+        reporting_currency.money_weighted_return as money_weighted_return_reporting
+    from own_currency
+    left join reporting_currency
+        on
+            own_currency.account_id = reporting_currency.account_id
+            and own_currency.period = reporting_currency.period
+)
+
+select * from final

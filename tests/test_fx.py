@@ -181,3 +181,29 @@ def test_the_shipped_universe_lists_pairs_as_fx() -> None:
     rows = pd.read_csv(Path(__file__).parents[1] / "ingest" / "data" / "universe.csv")
     pairs = rows[rows["ticker"].map(fx.is_currency_pair)]
     assert set(pairs["kind"]) == {"fx"} and "EURUSD=X" in set(pairs["ticker"])
+
+
+def test_the_live_command_asks_for_the_accounts_pairs(monkeypatch, capsys) -> None:
+    """`ingest yfinance --tickers SPY` on a warehouse with a EUR account asks for EURUSD=X too
+    (offline here: every ticker is recorded as failed, by name)."""
+    from ingest.retry import ProviderUnavailable
+    from ingest.yfinance.provider import YahooProvider
+
+    def unreachable(self, timeout_s: float = 5.0) -> None:
+        raise ProviderUnavailable("cannot reach query2.finance.yahoo.com:443 (no network)")
+
+    monkeypatch.setattr(YahooProvider, "check_reachable", unreachable)
+    warehouse = resolve_warehouse()
+    with duckdb.connect(str(warehouse.path)) as con:
+        con.execute("create schema raw_brokerage")
+        con.execute(
+            "create table raw_brokerage.accounts as "
+            "select 'ACC-2001' as account_id, 'EUR' as base_currency"
+        )
+    assert cli.main(["yfinance", "--tickers", "SPY"]) == 4
+    with duckdb.connect(str(warehouse.path), read_only=True) as con:
+        ((requested, failed),) = con.execute(
+            "select tickers_requested, tickers_failed from raw_ingest.runs"
+        ).fetchall()
+    assert requested == 2
+    assert {f["ticker"] for f in json.loads(failed)} == {"SPY", "EURUSD=X"}

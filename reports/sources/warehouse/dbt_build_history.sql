@@ -1,11 +1,1 @@
--- Node outcomes per dbt build, counted per status: the trend of the data-quality page.
-select
-    invocation_id,
-    timezone('UTC', run_started_at) as run_started_at_utc,
-    resource_type,
-    status,
-    count(*) as nodes,
-    cast(coalesce(sum(failures), 0) as bigint) as failing_rows
-from marts.fct_dbt_node_results
-where command = 'build'
-group by all
+select * from reporting.rpt_dbt_build_history

@@ -1,15 +1,1 @@
--- The node results of the latest invocation of each dbt command (the last build, the last
--- source freshness check, ...).
-select
-    command,
-    target_name,
-    timezone('UTC', run_started_at) as run_started_at_utc,
-    resource_type,
-    node_name,
-    severity,
-    status,
-    failures,
-    execution_seconds,
-    message
-from marts.fct_dbt_node_results
-where is_latest_of_command
+select * from reporting.rpt_dbt_node_results

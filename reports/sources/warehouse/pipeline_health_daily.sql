@@ -1,18 +1,1 @@
--- Per delivered session: when its data landed against the SLA deadline.
--- Never empty (a source without rows breaks the site, see transactions.sql).
-select health.*
-from (select 1) as one_row
-left join (
-    select
-        session_date,
-        timezone('UTC', close_at) as close_at_utc,
-        timezone('UTC', sla_deadline_at) as sla_deadline_at_utc,
-        timezone('UTC', first_landed_at) as first_landed_at_utc,
-        runs,
-        failed_runs,
-        cast(rows_written as bigint) as rows_written,
-        max_tickers_failed,
-        is_on_time,
-        minutes_late
-    from marts.fct_pipeline_health_daily
-) as health on true
+select * from reporting.rpt_pipeline_health_daily

@@ -1,12 +1,1 @@
--- The universe: one row per ticker.
-select
-    ticker,
-    security_name,
-    quote_type,
-    sector,
-    industry,
-    currency,
-    price_currency,
-    exchange_name,
-    is_benchmark
-from marts.dim_tickers
+select * from reporting.rpt_tickers

@@ -1,0 +1,34 @@
+-- One row per ticker (or file) that failed in an ingest run of the last 180 days, with the
+-- reason the run recorded (fct_pipeline_runs.tickers_failed is a JSON list).
+with runs as (
+    select * from {{ ref('fct_pipeline_runs') }}
+),
+
+latest_run as (
+    select max(run_date) as run_date from runs
+),
+
+failures as (
+    select
+        runs.run_id,
+        runs.pipeline,
+        runs.started_at,
+        runs.run_date,
+        unnest(from_json(runs.tickers_failed, '[{"ticker": "VARCHAR", "reason": "VARCHAR"}]')) as failure
+    from runs
+    inner join latest_run
+        on runs.run_date >= latest_run.run_date - interval 180 day
+),
+
+final as (
+    select
+        run_id,
+        pipeline,
+        timezone('UTC', started_at) as started_at_utc,
+        run_date,
+        struct_extract(failure, 'ticker') as ticker,
+        struct_extract(failure, 'reason') as reason
+    from failures
+)
+
+select * from final

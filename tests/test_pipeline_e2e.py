@@ -48,7 +48,7 @@ def sql(warehouse: dict[str, object], query: str) -> list[tuple]:
 def test_second_ingest_leaves_every_count_unchanged(warehouse) -> None:
     first = warehouse["first"]
     assert table_counts(warehouse["path"]) == first
-    assert first["raw_yfinance.tickers"] == 5
+    assert first["raw_yfinance.tickers"] == 5 + 1  # and the EUR account's pair, EURUSD=X
     assert first["raw_brokerage.accounts"] == 3
     # 5 tickers x 5 sessions x 390 minutes (2025-12-24 closes early: 210), a few minutes
     # missing on thin tape, one bar stamped at the close, one duplicate removed.
@@ -97,7 +97,9 @@ def test_bad_daily_bars_are_quarantined_with_a_reason(warehouse) -> None:
         )
     )
     assert rejected == {"KO": "high_below_low", "XOM": "non_positive_price"}
-    raw = sql(warehouse, "select count(*) from raw_yfinance.bars_1d")[0][0]
+    # the currency pair's bars (EURUSD=X) are FX rates, not price features
+    equity_bars = "select count(*) from raw_yfinance.bars_1d where ticker not like '%=X'"
+    raw = sql(warehouse, equity_bars)[0][0]
     mart = sql(warehouse, "select count(*) from marts.fct_price_features_daily")[0][0]
     assert mart == raw - 2
 

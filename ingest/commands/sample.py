@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
         "--tickers",
         type=ticker_list,
         metavar="T1,T2",
-        help="a subset of the 20 sample tickers (default: all)",
+        help="a subset of the 20 sample tickers (default: all); the currency pair the sample's "
+        "EUR account needs (EURUSD=X, daily bars) is loaded with any choice",
     )
     sample.add_argument(
         "--daily-years", type=int, default=3, metavar="N", help="years of daily bars (default: 3)"

@@ -589,6 +589,17 @@ def test_the_session_page_marks_every_alert_on_the_price_and_the_timeline(site, 
     assert sentence.endswith(f" {busiest} raised the most ({per_ticker[busiest]})."), sentence
     # The time axis is labelled on whole hours (New York), 10:00 to 16:00 on a regular session.
     assert page["sessionChart"]["xAxisLabels"] == list(range(600, 961, 60))
+    # Each legend entry draws its alert's marker, unturned (a legend does not turn its icon):
+    # before, every entry was the theme's circle, and a "down" marker was an up one turned
+    for chart in (page["sessionChart"], page["alertTimeline"]):
+        looks = chart["looks"]
+        assert {kind: (look["legendIcon"], look["rotate"]) for kind, look in looks.items()} == {
+            kind: (look["symbol"], 0) for kind, look in looks.items()
+        }
+        pairs = (("vwap_cross_up", "vwap_cross_down"), ("large_move_up", "large_move_down"))
+        for up, down in pairs:
+            if up in looks and down in looks:
+                assert looks[up]["symbol"] != looks[down]["symbol"], (up, down)
     # Alert types in words, never as codes.
     assert not [code for code in ALERT_TYPES if code in page["text"]]
     assert "crossed above the VWAP" in page["text"]

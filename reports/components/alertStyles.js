@@ -1,15 +1,24 @@
 // One look per intraday alert type (marts.fct_intraday_alerts.alert_type), shared by the
 // session's price chart and the alert timeline, in the order their legends list them.
+// The pointing shapes are drawn as paths, not as ECharts' triangle and arrow turned with
+// symbolRotate: a legend draws its icon from the series' symbol without the rotation, so a
+// turned "cross down" read as an up triangle there, and the two large moves (one colour)
+// could not be told apart. Every type's shape and colour together are its own.
+const UP_TRIANGLE = 'path://M1,0L2,2L0,2Z';
+const DOWN_TRIANGLE = 'path://M0,0L2,0L1,2Z';
+const UP_ARROW = 'path://M1,0L2,2L1,1.4L0,2Z';
+const DOWN_ARROW = 'path://M0,0L1,0.6L2,0L1,2Z';
+
 export const ALERT_STYLES = {
-	vwap_cross_up: { symbol: 'triangle', color: '#1e8449', rotate: 0 },
-	vwap_cross_down: { symbol: 'triangle', color: '#c0392b', rotate: 180 },
-	new_session_high: { symbol: 'circle', color: '#52be80', rotate: 0 },
-	new_session_low: { symbol: 'circle', color: '#ec7063', rotate: 0 },
-	volume_spike: { symbol: 'diamond', color: '#e67e22', rotate: 0 },
-	large_move_up: { symbol: 'arrow', color: '#7d3c98', rotate: 0 },
-	large_move_down: { symbol: 'arrow', color: '#7d3c98', rotate: 180 },
-	rsi_overbought: { symbol: 'rect', color: '#2471a3', rotate: 0 },
-	rsi_oversold: { symbol: 'rect', color: '#17a589', rotate: 0 }
+	vwap_cross_up: { symbol: UP_TRIANGLE, color: '#1e8449' },
+	vwap_cross_down: { symbol: DOWN_TRIANGLE, color: '#c0392b' },
+	new_session_high: { symbol: 'circle', color: '#52be80' },
+	new_session_low: { symbol: 'circle', color: '#ec7063' },
+	volume_spike: { symbol: 'diamond', color: '#e67e22' },
+	large_move_up: { symbol: UP_ARROW, color: '#7d3c98' },
+	large_move_down: { symbol: DOWN_ARROW, color: '#7d3c98' },
+	rsi_overbought: { symbol: 'rect', color: '#2471a3' },
+	rsi_oversold: { symbol: 'rect', color: '#17a589' }
 };
 
 /**
@@ -49,12 +58,17 @@ export function sessionAxis(first, last, compact) {
 /**
  * A legend that wraps rather than pages (a paged legend hides most alert types on a phone),
  * and the room the plot leaves above itself for it: about two entries a line on a phone,
- * six on a wide screen.
+ * six on a wide screen. `entries`: names, or {name, icon} for an entry with its own icon.
  */
-export function wrappingLegend(names, compact) {
+export function wrappingLegend(entries, compact) {
 	const perLine = compact ? 2 : 6;
 	return {
-		legend: { top: 0, data: names, itemGap: compact ? 6 : 10, textStyle: { fontSize: 11 } },
-		top: 16 + 22 * Math.ceil(names.length / perLine)
+		// square icons: a marker's shape unstretched (the default 25 x 14 widened the diamond
+		// and the square into the label beside them)
+		legend: { top: 0, data: entries, itemWidth: 11, itemHeight: 11, itemGap: compact ? 6 : 10, textStyle: { fontSize: 11 } },
+		top: 16 + 22 * Math.ceil(entries.length / perLine)
 	};
 }
+
+/** An alert series' legend entry: its own marker (the theme would draw a circle for each). */
+export const alertLegendEntry = (series) => ({ name: series.name, icon: series.symbol });

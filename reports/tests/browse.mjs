@@ -178,6 +178,25 @@ async function inspect(page) {
 							.map((series) => [series.id.slice('alert:'.length), series.data.length])
 					)
 				: null;
+		// Each alert series' marker and the icon its legend entry draws (the theme's default,
+		// a circle, unless the entry names its own), by alert type.
+		const alertLooks = (instance) => {
+			if (!instance) return null;
+			const option = instance.getOption();
+			const icons = new Map(
+				(option.legend?.[0]?.data ?? []).map((entry) =>
+					typeof entry === 'string' ? [entry, null] : [entry.name, entry.icon ?? null]
+				)
+			);
+			return Object.fromEntries(
+				option.series
+					.filter((series) => String(series.id ?? '').startsWith('alert:'))
+					.map((series) => [
+						series.id.slice('alert:'.length),
+						{ symbol: series.symbol, rotate: series.symbolRotate ?? 0, legendIcon: icons.get(series.name) ?? null }
+					])
+			);
+		};
 		const sessionChart = chartIn('session-chart');
 		const timeline = chartIn('alert-timeline');
 		const priceFormatter = chart?.getOption().yAxis[0].axisLabel?.formatter;
@@ -219,12 +238,13 @@ async function inspect(page) {
 			sessionChart: sessionChart
 				? {
 						markers: alertMarkers(sessionChart),
+						looks: alertLooks(sessionChart),
 						series: sessionChart.getOption().series.map((series) => series.name),
 						xAxisLabels: sessionChart.getOption().xAxis[0].axisLabel?.customValues ?? null
 					}
 				: null,
 			alertTimeline: timeline
-				? { markers: alertMarkers(timeline), tickers: timeline.getOption().yAxis[0].data }
+				? { markers: alertMarkers(timeline), looks: alertLooks(timeline), tickers: timeline.getOption().yAxis[0].data }
 				: null,
 			volumeChart: volumeSeries
 				? {

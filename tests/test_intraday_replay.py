@@ -184,7 +184,7 @@ def replay_cli(*args: str) -> subprocess.CompletedProcess[str]:
     ("args", "message"),
     [
         (["--speed", "0"], "not a speed"),
-        (["--batch-minutes", "0"], "not a whole number of minutes"),
+        (["--batch-minutes", "0"], "not a positive int: '0'"),
         (["--session", "2025-13-01"], "not a date"),
     ],
 )

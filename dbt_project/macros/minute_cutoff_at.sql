@@ -6,7 +6,6 @@
     literal; incremental runs only, as minute_cutoff_session_date. -#}
 {% macro minute_cutoff_at(session_date=none) -%}
     {%- set session_date = session_date or minute_cutoff_session_date() -%}
-    {%- set day_before = modules.datetime.date.fromisoformat(session_date.split("'")[1])
-        - modules.datetime.timedelta(days=1) -%}
+    {%- set day_before = minute_cutoff_as_date(session_date) - modules.datetime.timedelta(days=1) -%}
     timestamptz '{{ day_before.isoformat() }} 00:00:00+00'
 {%- endmacro %}

@@ -26,3 +26,9 @@
         date '{{ run_query(cutoff_query).columns[0].values()[0] }}'
     {%- endif -%}
 {%- endmacro %}
+
+{#- The date of a literal minute_cutoff_session_date() rendered (date 'YYYY-MM-DD'), for the
+    macros that compute with it in Jinja. -#}
+{% macro minute_cutoff_as_date(literal) -%}
+    {{ return(modules.datetime.date.fromisoformat(literal.split("'")[1])) }}
+{%- endmacro %}

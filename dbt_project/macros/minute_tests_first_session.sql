@@ -33,5 +33,5 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set literal = minute_cutoff_session_date(relations[model_name], relations['int_trading_sessions_expanded']) -%}
-    {{ return(modules.datetime.date.fromisoformat(literal.split("'")[1])) }}
+    {{ return(minute_cutoff_as_date(literal)) }}
 {%- endmacro %}

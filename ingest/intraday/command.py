@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest import audit
+from ingest.commands.options import positive
 from ingest.config import DATA_DIR, ConfigError, Warehouse, resolve_warehouse
 from ingest.warehouse import writer_lock
 
@@ -33,12 +34,6 @@ def _speed(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"not a speed (a positive number, or max): {text!r}")
     return value
-
-
-def _minutes(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a whole number of minutes >= 1: {text!r}")
-    return int(text)
 
 
 def _recording_folder(text: str) -> Path:
@@ -76,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
     )
     parser.add_argument(
         "--batch-minutes",
-        type=_minutes,
+        type=positive(int),
         default=5,
         metavar="N",
         help="run dbt once this many new minutes have landed (default: 5); a batch that "
@@ -87,7 +82,7 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
     )
     parser.add_argument(
         "--minutes",
-        type=_minutes,
+        type=positive(int),
         metavar="N",
         help="replay only the session's first N minutes (a short run; the rest of the session "
         "is not landed; default: the whole session)",

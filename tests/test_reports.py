@@ -177,6 +177,26 @@ def test_every_page_opens_with_its_answer_in_numbers(visits) -> None:
     assert " bp from the session's running VWAP" in visits["/ticker/AAPL/"]["firstParagraph"]
 
 
+SIGNED_PERCENT = "'+0.00%;-0.00%;0.00%'"
+
+
+def test_a_return_in_a_headline_tile_carries_its_sign_as_the_sentences_do() -> None:
+    """The opening sentences write returns signed (+22.31%); a tile beside them that wrote
+    22.31% read as another number. Every BigValue whose value is a return uses the signed
+    format (read from the pages' source, so a positive return on the sample is not needed)."""
+    tiles = [
+        (page.relative_to(REPORTS / "pages"), tile)
+        for page in sorted((REPORTS / "pages").rglob("*.md"))
+        for tile in re.findall(r"<BigValue\b[^>]*>", page.read_text())
+    ]
+    # a drawdown is a distance below the peak, not a return: it stays as it is
+    is_return = re.compile(r"value=(?!\w*drawdown)\w*return\w*\b")
+    returns = [(page, tile) for page, tile in tiles if is_return.search(tile)]
+    assert len(returns) >= 5, returns  # the home page's, the ticker page's, the portfolio's
+    unsigned = [(str(page), tile) for page, tile in returns if f"fmt={SIGNED_PERCENT}" not in tile]
+    assert unsigned == []
+
+
 def test_every_page_has_a_screenshot(visits) -> None:
     for path, page in visits.items():
         screenshot = Path(page["screenshot"])

@@ -28,9 +28,11 @@ final as (
     select
         features.ticker,
         features.trade_date,
-        prices.open * prices.adjustment_factor as open,
-        features.adj_high as high,
-        features.adj_low as low,
+        -- adjusted like adj_close, and named so: close (as traded) lies outside an adjusted
+        -- [low, high] before a split or a dividend
+        prices.open * prices.adjustment_factor as adj_open,
+        features.adj_high,
+        features.adj_low,
         features.adj_close,
         features.close,
         features.volume,

@@ -27,9 +27,11 @@ ZONES = ("Asia/Tokyo", "America/Los_Angeles")
 
 # Columns that record a run, not data: a second run anywhere writes other values (dlt's
 # load ids, the audit's run ids and times, dbt's invocation ids and timings).
+# The reporting views show the same instants as naive UTC wall times (*_utc).
 RUN_COLUMNS = {"_dlt_load_id", "_dlt_id", "run_id", "started_at", "finished_at",
                "first_loaded_at", "invocation_id", "run_started_at", "recorded_at",
-               "execution_seconds"}  # fmt: skip
+               "execution_seconds", "run_started_at_utc", "started_at_utc", "finished_at_utc",
+               "first_landed_at_utc"}  # fmt: skip
 # dbt's own record of its invocations, as the hook writes it (staged without its timings)
 RUN_RELATIONS = {"dbt_audit"}
 

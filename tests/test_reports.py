@@ -362,7 +362,7 @@ def test_failed_tickers_are_grouped_by_reason() -> None:
     con.execute(
         "create table warehouse.pipeline_failed_tickers as select 'run-1' as run_id, "
         "'yfinance' as pipeline, timestamp '2026-11-20 22:00' as started_at_utc, "
-        "date '2026-11-20' as run_date, 'T' || i as ticker, ? as reason from range(119) as t(i) "
+        "date '2026-11-20' as run_date, 'T' || i as item, ? as reason from range(119) as t(i) "
         "union all select 'run-1', 'yfinance', timestamp '2026-11-20 22:00', date '2026-11-20', "
         "'ODD', '1d: no data returned for the range'",
         [reason],

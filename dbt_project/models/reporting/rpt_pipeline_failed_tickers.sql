@@ -1,5 +1,5 @@
 -- One row per ticker (or file) that failed in an ingest run of the last 180 days, with the
--- reason the run recorded (fct_pipeline_runs.tickers_failed is a JSON list).
+-- reason the run recorded (fct_pipeline_runs.items_failed is a JSON list).
 with runs as (
     select * from {{ ref('fct_pipeline_runs') }}
 ),
@@ -14,7 +14,7 @@ failures as (
         runs.pipeline,
         runs.started_at,
         runs.run_date,
-        unnest(from_json(runs.tickers_failed, '[{"ticker": "VARCHAR", "reason": "VARCHAR"}]')) as failure
+        unnest(from_json(runs.items_failed, '[{"item": "VARCHAR", "reason": "VARCHAR"}]')) as failure
     from runs
     inner join latest_run
         on runs.run_date >= latest_run.run_date - interval 180 day
@@ -26,7 +26,7 @@ final as (
         pipeline,
         timezone('UTC', started_at) as started_at_utc,
         run_date,
-        struct_extract(failure, 'ticker') as ticker,
+        struct_extract(failure, 'item') as item,
         struct_extract(failure, 'reason') as reason
     from failures
 )

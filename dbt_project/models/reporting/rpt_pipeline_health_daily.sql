@@ -13,7 +13,7 @@ final as (
         runs,
         failed_runs,
         cast(rows_written as bigint) as rows_written,
-        max_tickers_failed,
+        max_items_failed,
         is_on_time,
         minutes_late
     from health

@@ -28,7 +28,7 @@ runs_by_session as (
         runs.status,
         runs.finished_at,
         runs.rows_written,
-        runs.tickers_failed_count,
+        runs.items_failed_count,
         coalesce(runs.latest_data_date, attempted_sessions.session_date) as session_date
     from runs
     left join attempted_sessions
@@ -42,7 +42,7 @@ per_session as (
         count(*) filter (where status = 'failed') as failed_runs,
         min(finished_at) filter (where status in ('success', 'partial')) as first_landed_at,
         sum(rows_written) as rows_written,
-        max(tickers_failed_count) as max_tickers_failed
+        max(items_failed_count) as max_items_failed
     from runs_by_session
     where session_date is not null
     group by session_date
@@ -57,7 +57,7 @@ final as (
         cast(per_session.runs as bigint) as runs,
         cast(per_session.failed_runs as bigint) as failed_runs,
         per_session.rows_written,
-        per_session.max_tickers_failed,
+        per_session.max_items_failed,
         coalesce(
             per_session.first_landed_at
             <= sessions.close_at + to_hours({{ var('load_sla_hours_after_close') }}),

@@ -1,5 +1,5 @@
 -- One row per ingest run with what an operator asks first: did it work, how long, how much,
--- which session's data did it bring, which tickers failed, which cells did not parse.
+-- which session's data did it bring, which items (tickers, files, endpoints) failed, which cells did not parse.
 with runs as (
     select * from {{ ref('stg_ingest__runs') }}
 ),
@@ -15,10 +15,10 @@ final as (
         duration_seconds,
         cast(timezone('{{ var("market_timezone") }}', started_at) as date) as run_date,
         cast(timezone('{{ var("market_timezone") }}', max_ts) as date) as latest_data_date,
-        tickers_requested,
-        tickers_loaded,
-        cast(json_array_length(tickers_failed) as bigint) as tickers_failed_count,
-        tickers_failed,
+        items_requested,
+        items_loaded,
+        cast(json_array_length(items_failed) as bigint) as items_failed_count,
+        items_failed,
         -- Runs audited before the column existed have no list: none counted.
         coalesce(unparsed_cells, cast('[]' as json)) as unparsed_cells,
         cast(coalesce(

@@ -11,9 +11,15 @@ typed as (
         finished_at,
         date_diff('millisecond', started_at, finished_at) / 1000.0 as duration_seconds,
         status,
-        tickers_requested,
-        tickers_loaded,
-        cast(tickers_failed as json) as tickers_failed,
+        -- The audit columns keep their first names (tickers_*: old warehouses have them),
+        -- though a run's items are tickers, broker files or API endpoints.
+        tickers_requested as items_requested,
+        tickers_loaded as items_loaded,
+        -- [{"ticker", "reason"}] as the loader writes it -> [{"item", "reason"}]
+        cast(to_json(list_transform(
+            from_json(tickers_failed, '[{"ticker": "VARCHAR", "reason": "VARCHAR"}]'),
+            lambda failure: { 'item': failure['ticker'], 'reason': failure['reason'] }
+        )) as json) as items_failed,
         cast(unparsed_cells as json) as unparsed_cells,
         rows_received,
         rows_written,

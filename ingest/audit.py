@@ -44,7 +44,7 @@ class RunReport:
     # What the run's items are, as the summary names them: tickers, files, endpoints, ...
     # The tickers_* fields hold items of any kind: they mirror raw_ingest.runs' columns, which
     # keep their historical names (old warehouses have them), as does the "ticker" key of
-    # the failures' JSON list.
+    # the failures' JSON list; dbt's stg_ingest__runs calls them items_* (key "item").
     items: str = "tickers"
     # item -> {column: cells that did not parse}: the rows loaded (null cell, text kept in
     # unparsed_values) for dbt to reject with a reason; the run is partial, not failed.

@@ -169,8 +169,8 @@ class LastVersions:
     they are read, and each row leaves only an arrow index entry behind (its key, shared
     with the batch, its row number, export and a hash of its content); which version of
     each key is kept is decided from that index at the end by arrow's group-by. Memory
-    grows with the arrow rows, not with Python objects per row or per id (a 1 M-row file
-    took 2.8 GB with a dict of every row, 0.3 GB of it still with a Python entry per id)."""
+    grows with the arrow rows, not with Python objects per row or per id (measured:
+    docs/benchmarks.md, "Figures that were code comments")."""
 
     def __init__(self, kind: str) -> None:
         self.kind, self.key, self.columns = kind, KEYS[kind], COLUMNS[kind]

@@ -1,6 +1,6 @@
 -- The aligned minute bars without their session bounds and features. A view: as a table,
--- the copy of 19.6 M minute rows at scale L took 2.4 s run bare and, with its primary key,
--- 14.7 s per full build and 3.6 s per incremental day in dbt (docs/benchmarks.md).
+-- it was a copy of every aligned minute on each build (docs/benchmarks.md, "What was
+-- changed, and why").
 {{ config(materialized='view') }}
 
 with aligned_bars as (

@@ -61,10 +61,12 @@ setup: $(VENV)/.installed reports/node_modules/.installed tools/node_modules/.in
 # Every package is pinned with its hashes and pip refuses a file whose hash is not in the lock;
 # the project itself cannot be hashed, so it goes in editable after, without its dependencies,
 # built by the locked setuptools (no isolated build environment fetching an unpinned one).
-$(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
+# dev/ (the sample world and the mock broker: development code, not in the shipped package)
+# goes in the same way.
+$(VENV)/.installed: pyproject.toml dev/pyproject.toml requirements.lock requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e dev
 	@touch $@
 
 reports/node_modules/.installed: reports/package.json reports/package-lock.json reports/scripts/patch-universal-sql.cjs
@@ -118,7 +120,7 @@ ingest-brokerage: setup ## load broker CSV exports dropped in data/brokerage_inb
 	$(PY) -m ingest brokerage-csv --inbox $(BROKERAGE_INBOX)
 
 ingest-brokerage-mock: setup ## load the mock broker's REST API (sample data: into the sample warehouse)
-	@coproc MOCK { exec $(PY) -m ingest.brokerage.mock_server --port 0 --token $(MOCK_BROKER_TOKEN); }; \
+	@coproc MOCK { exec $(PY) -m sampleworld.mock_broker --port 0 --token $(MOCK_BROKER_TOKEN); }; \
 	trap 'kill $$MOCK_PID 2>/dev/null' EXIT; \
 	read -r url <&"$${MOCK[0]}"; \
 	SOURCES__BROKERAGE_API__TOKEN=$(MOCK_BROKER_TOKEN) WAREHOUSE_PATH=$(SAMPLE_WAREHOUSE_PATH) \

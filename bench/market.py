@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.scales import Scale
-from ingest.sample.market import SampleMarket
+from sampleworld.market import SampleMarket
 
 
 def sample_market(scale: Scale) -> SampleMarket:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from ingest.sample.market import SAMPLE_UNIVERSE, SampleTicker, synthetic_universe
+from sampleworld.market import SAMPLE_UNIVERSE, SampleTicker, synthetic_universe
 
 # A fixed, closed session (the test warehouse's as-of date), so every run sees the same
 # calendar: the minute window of L crosses Thanksgiving, Christmas Eve and July 3.

@@ -72,7 +72,7 @@ def load_dlt(
     }
     result: dict[str, Any] = {"seconds": seconds, "rows": report.rows_written, "steps": steps}
     if brokerage_inbox:
-        from ingest.sample.brokerage import load_sample_brokerage
+        from ingest.commands.sample import load_sample_brokerage
 
         started = time.perf_counter()
         brokerage = load_sample_brokerage(market, target, Path(brokerage_inbox))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sample.market import SampleMarket
+from sampleworld.market import SampleMarket
 
 AS_OF = date(2025, 12, 31)
 MINUTE_SESSIONS = 25  # 2025-11-25 .. 2025-12-31

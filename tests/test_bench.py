@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from bench.render import BEGIN, END, GOAL_MEASURES
-from ingest.sample.market import SAMPLE_UNIVERSE, synthetic_universe
+from sampleworld.market import SAMPLE_UNIVERSE, synthetic_universe
 from tests.pipeline import REPO
 
 pytestmark = pytest.mark.e2e

@@ -23,12 +23,12 @@ from ingest.brokerage.api import (
     brokerage_api,
     retrying_session,
 )
-from ingest.brokerage.mock_server import MockBroker, serve
 from ingest.cli import main
 from ingest.config import RAW_BROKERAGE, resolve_warehouse
 from ingest.runner import run_source
-from ingest.sample.brokerage import generate_brokerage
-from ingest.sample.market import SampleMarket
+from sampleworld.brokerage import generate_brokerage
+from sampleworld.market import SampleMarket
+from sampleworld.mock_broker import MockBroker, serve
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789"
@@ -240,7 +240,7 @@ def test_the_mock_pages_with_a_cursor_and_checks_the_token(books) -> None:
 
 def test_the_mock_runs_as_a_module_on_a_free_port() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "ingest.brokerage.mock_server", "--port", "0", "--as-of",
+        [sys.executable, "-m", "sampleworld.mock_broker", "--port", "0", "--as-of",
          "2025-12-31", "--failure-rate", "0", "--token", TOKEN],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip

@@ -16,15 +16,15 @@ import pyarrow as pa
 import pytest
 
 from ingest.brokerage.records import parse_decimal, parse_instant
+from ingest.commands.sample import load_sample_brokerage
 from ingest.config import resolve_warehouse
-from ingest.sample.brokerage import (
+from sampleworld.brokerage import (
     EXPORT_DEFECTS,
     TRANSACTION_DEFECTS,
     generate_brokerage,
-    load_sample_brokerage,
     write_exports,
 )
-from ingest.sample.market import SampleMarket
+from sampleworld.market import SampleMarket
 from tests.conftest import AS_OF, MINUTE_SESSIONS
 
 EVERYTHING = {"start": date(2000, 1, 1), "end": date(2100, 1, 1)}

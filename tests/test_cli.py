@@ -116,6 +116,39 @@ def test_unknown_sample_ticker_is_refused(capsys) -> None:
     assert "not in the sample universe: NOPE" in capsys.readouterr().err
 
 
+def test_the_sample_without_the_dev_tree_is_one_line(monkeypatch, capsys) -> None:
+    """An installed package has no sampleworld (dev/): the sample command says where it is."""
+    monkeypatch.setitem(sys.modules, "sampleworld", None)
+    monkeypatch.setitem(sys.modules, "sampleworld.market", None)
+    assert main(["sample", "--tickers", "SPY"]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [err.strip()], "expected one line"
+    assert "needs the development package `sampleworld`" in err and "make setup" in err
+
+
+def test_the_shipped_package_imports_no_dev_code() -> None:
+    """`ingest` ships without dev/: only the sample command may import sampleworld, and only
+    inside a function (so every other command, and importing any module, works without it)."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "ingest").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        top_level = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name.split(".")[0] == "sampleworld" for name in names):
+                found.append((path.relative_to(REPO).as_posix(), id(node) in top_level))
+    assert found, "expected the sample command's lazy imports"
+    assert {path for path, _ in found} == {"ingest/commands/sample.py"}
+    assert not any(top for _, top in found), "a top-level import of sampleworld in ingest/"
+
+
 def test_read_universe_accepts_csv_or_plain_lines(tmp_path) -> None:
     csv_file = tmp_path / "u.csv"
     csv_file.write_text("ticker,kind\nspy,etf\nAAPL,stock\nSPY,etf\n")

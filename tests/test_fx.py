@@ -23,9 +23,9 @@ import pytest
 from ingest import cli
 from ingest.audit import EXIT_OK, RunReport
 from ingest.config import resolve_warehouse
-from ingest.sample.market import SampleMarket
 from ingest.yfinance import fx
 from ingest.yfinance.source import FetchPlan, market_data
+from sampleworld.market import SampleMarket
 
 REPLAY = Path(__file__).parent / "data" / "yfinance_replay"
 

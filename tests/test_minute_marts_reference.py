@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from bench import pandas_reference, polars_reference
-from ingest.sample.market import DEFECTS
+from sampleworld.market import DEFECTS
 from tests.calendars import library_sessions
 from tests.conftest import SAMPLE_AS_OF
 from tests.pipeline import query

@@ -18,10 +18,10 @@ import duckdb
 import pytest
 
 from ingest.audit import EXIT_PARTIAL
-from ingest.brokerage.mock_server import MockBroker, serve
 from ingest.brokerage.records import parse_decimal, parse_instant
 from ingest.cli import main
 from ingest.config import resolve_warehouse
+from sampleworld.mock_broker import MockBroker, serve
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789"
@@ -113,7 +113,7 @@ def test_huge_numbers_in_one_export_do_not_block_it_or_a_good_one(tmp_path, caps
 
 
 def test_huge_numbers_from_the_api_are_kept_unparsed(market) -> None:
-    from ingest.sample.brokerage import generate_brokerage
+    from sampleworld.brokerage import generate_brokerage
 
     accounts, transactions = generate_brokerage(market)
     broker = MockBroker(accounts, transactions.slice(0, 5), token=TOKEN)

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest.brokerage.mock_server import MockBroker, serve
 from ingest.cli import main
+from sampleworld.mock_broker import MockBroker, serve
 from tests.pipeline import REPO, ingest, query, warehouse_env
 
 
 @pytest.fixture(scope="module")
 def books():
-    from ingest.sample.brokerage import generate_brokerage
-    from ingest.sample.market import SampleMarket
+    from sampleworld.brokerage import generate_brokerage
+    from sampleworld.market import SampleMarket
 
     accounts, transactions = generate_brokerage(
         SampleMarket(date(2025, 12, 31), daily_years=1, minute_sessions=1, seed=7)

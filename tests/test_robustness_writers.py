@@ -86,8 +86,8 @@ def test_a_warehouse_from_before_the_marker_is_known_by_its_audit_rows(tmp_path,
 
 
 def test_the_mock_broker_is_sample_data(market) -> None:
-    from ingest.brokerage.mock_server import MockBroker, serve
-    from ingest.sample.brokerage import generate_brokerage
+    from sampleworld.brokerage import generate_brokerage
+    from sampleworld.mock_broker import MockBroker, serve
 
     assert main(SAMPLE) == SAMPLE_LOADED
     accounts, transactions = generate_brokerage(market)

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.sample import market as sample_market
-from ingest.sample.market import DEFECTS, YAHOO_COLUMNS, SampleMarket
 from ingest.yfinance.replay import emulated_provider
+from sampleworld import market as sample_market
+from sampleworld.market import DEFECTS, YAHOO_COLUMNS, SampleMarket
 from tests.conftest import AS_OF, MINUTE_SESSIONS
 from tests.pipeline import ingest, query, warehouse_env
 

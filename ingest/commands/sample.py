@@ -1,14 +1,27 @@
-"""`python -m ingest sample`: its options and its handler."""
+"""`python -m ingest sample`: its options and its handler.
+
+The sample world it loads (`sampleworld`: the generated market, the sample broker's
+accounts and the mock broker) is development code in dev/ of the repository, not part of
+the installed package: `make setup` installs it beside the project. The command loads it
+through the same sources as real data: Yahoo's answers through yfinance's code, the
+broker's exports through the CSV inbox.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
 
 from ingest.audit import RunReport
 from ingest.commands.options import iso_date, ticker_list
-from ingest.config import RAW_YFINANCE, ConfigError, Warehouse
+from ingest.config import RAW_BROKERAGE, RAW_YFINANCE, ConfigError, Warehouse
 
 
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -64,15 +77,30 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     )
 
 
+def _sample_world() -> ModuleType:
+    """The dev tree's sample world, or a one-line error saying where it comes from."""
+    try:
+        import sampleworld.market
+    except ModuleNotFoundError as error:
+        if error.name is None or error.name.split(".")[0] != "sampleworld":
+            raise
+        raise ConfigError(
+            "the offline sample needs the development package `sampleworld` (dev/ in the "
+            "repository): run `make setup` in a clone, or `pip install -e dev` there"
+        ) from None
+    return sampleworld.market
+
+
 def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from ingest import calendar
     from ingest.runner import run_source
-    from ingest.sample.market import SAMPLE_UNIVERSE, SampleMarket
+
+    world = _sample_world()
     from ingest.yfinance.replay import emulated_provider
     from ingest.yfinance.source import FetchPlan, market_data
 
     as_of = args.as_of or calendar.last_closed_session()
-    known = {t.symbol for t in SAMPLE_UNIVERSE}
+    known = {t.symbol for t in world.SAMPLE_UNIVERSE}
     unknown = sorted(set(args.tickers or ()) - known)
     if unknown:
         raise ConfigError(
@@ -82,7 +110,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     if until > as_of:
         raise ConfigError(f"--until {until} is after the sample's as-of date {as_of}")
     # Yahoo as it answers on `until`: split-adjusted as of that day.
-    market = SampleMarket(
+    market = world.SampleMarket(
         as_of,
         daily_years=args.daily_years,
         minute_sessions=args.minute_sessions,
@@ -119,7 +147,38 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     )
 
     from ingest.config import pipelines_dir
-    from ingest.sample.brokerage import load_sample_brokerage
 
     inbox = args.brokerage_inbox or pipelines_dir() / "sample_brokerage_inbox"
     return [market_report, load_sample_brokerage(market, warehouse, inbox, until=until)]
+
+
+def load_sample_brokerage(
+    market: Any, warehouse: Warehouse, inbox: Path, until: date | None = None
+) -> RunReport:
+    """Generate the sample's accounts and transactions (a `sampleworld.market.SampleMarket`'s),
+    write them as broker CSV exports into `inbox`, and load them through the very inbox source
+    real exports go through (so a re-run finds the files unchanged and skips them). With
+    `until` before the sample's as-of date, only transactions executed through that New York
+    day are exported, as a broker's export on that day would hold."""
+    from ingest.brokerage.inbox import brokerage_csv
+    from ingest.runner import run_source
+    from sampleworld.brokerage import generate_brokerage, write_exports
+    from sampleworld.market import EXCHANGE_TZ
+
+    accounts, transactions = generate_brokerage(market)
+    if until is not None and until < market.as_of:
+        new_york = ZoneInfo(EXCHANGE_TZ)
+        keep = [
+            at is None or at.astimezone(new_york).date() <= until
+            for at in transactions.column("executed_at").to_pylist()
+        ]
+        transactions = transactions.filter(pa.array(keep))
+    write_exports(inbox, accounts, transactions, defects=market.defects)
+    report = RunReport(pipeline="sample_brokerage", source="sample", items="files")
+    return run_source(
+        warehouse,
+        report,
+        brokerage_csv(inbox, report),
+        pipeline_name="sample_brokerage",
+        dataset=RAW_BROKERAGE,
+    )

@@ -17,16 +17,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingest.audit import RunReport
 from ingest.brokerage.records import (  # the contract's shapes live with the source
     ACCOUNT_COLUMNS,
     ACCOUNTS_SCHEMA,
@@ -34,8 +32,7 @@ from ingest.brokerage.records import (  # the contract's shapes live with the so
     TRANSACTIONS_SCHEMA,
     format_value,
 )
-from ingest.config import RAW_BROKERAGE, Warehouse
-from ingest.sample.market import EXCHANGE_TZ, SampleMarket, _seed_for
+from sampleworld.market import EXCHANGE_TZ, SampleMarket, _seed_for
 
 CENT = Decimal("0.01")
 TICK = Decimal("0.0001")  # the sample's bars are rounded to 4 decimals
@@ -549,33 +546,3 @@ def write_exports(
             path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     return written
-
-
-def load_sample_brokerage(
-    market: SampleMarket, warehouse: Warehouse, inbox: Path, until: date | None = None
-) -> RunReport:
-    """Generate the sample's accounts and transactions, write them as broker CSV exports
-    into `inbox`, and load them through the very inbox source real exports go through
-    (so a re-run finds the files unchanged and skips them). With `until` before the
-    sample's as-of date, only transactions executed through that New York day are exported,
-    as a broker's export on that day would hold."""
-    from ingest.brokerage.inbox import brokerage_csv
-    from ingest.runner import run_source
-
-    accounts, transactions = generate_brokerage(market)
-    if until is not None and until < market.as_of:
-        new_york = ZoneInfo(EXCHANGE_TZ)
-        keep = [
-            at is None or at.astimezone(new_york).date() <= until
-            for at in transactions.column("executed_at").to_pylist()
-        ]
-        transactions = transactions.filter(pa.array(keep))
-    write_exports(inbox, accounts, transactions, defects=market.defects)
-    report = RunReport(pipeline="sample_brokerage", source="sample", items="files")
-    return run_source(
-        warehouse,
-        report,
-        brokerage_csv(inbox, report),
-        pipeline_name="sample_brokerage",
-        dataset=RAW_BROKERAGE,
-    )

@@ -6,7 +6,7 @@ incremental filter `after_sequence` on the broker's booking sequence. Money and
 instants are strings, as brokers send them. A seeded share of requests is answered
 429 or 500 so the client's retry policy has work.
 
-    python -m ingest.brokerage.mock_server --port 8765        # Ctrl-C stops it
+    python -m sampleworld.mock_broker --port 8765        # Ctrl-C stops it
 
 Tests use `serve(MockBroker(...))`, a context manager on a free port.
 """
@@ -173,8 +173,8 @@ def sample_broker(
     as_of: date, *, seed: int = 42, defects: bool = True, **options: Any
 ) -> MockBroker:
     """A broker whose books are the sample generator's accounts and transactions."""
-    from ingest.sample.brokerage import generate_brokerage
-    from ingest.sample.market import SampleMarket
+    from sampleworld.brokerage import generate_brokerage
+    from sampleworld.market import SampleMarket
 
     market = SampleMarket(as_of, seed=seed, defects=defects)
     accounts, transactions = generate_brokerage(market)
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ingest import calendar
 
     parser = argparse.ArgumentParser(
-        prog="python -m ingest.brokerage.mock_server",
+        prog="python -m sampleworld.mock_broker",
         description="Serve the sample brokerage data as a broker REST API on 127.0.0.1 "
         "(see docs/brokerage.md). Prints the base URL on the first line of stdout.",
     )

@@ -1,1 +1,0 @@
-"""Deterministic offline sample data with the shapes of the real sources."""

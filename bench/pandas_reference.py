@@ -308,12 +308,16 @@ def intraday_features(aligned: pd.DataFrame) -> pd.DataFrame:
 def build(warehouse: str, output: str) -> tuple[dict[str, int], str]:
     """Read raw from `warehouse`, compute, write every output table to `output`."""
     with duckdb.connect(warehouse, read_only=True) as con:
-        raw_1d = con.sql("select * from raw_yfinance.bars_1d").df()
+        # Currency pairs (EURUSD=X) feed the FX rates, not the equity marts: the models
+        # leave them out first thing (is_currency_pair), and so does this reference.
+        raw_1d = con.sql("select * from raw_yfinance.bars_1d where ticker not like '%=X'").df()
         raw_1m = con.sql(
             "select ticker, ts, open, high, low, close, volume, adjusted_as_of, _dlt_load_id "
             "from raw_yfinance.bars_1m"
         ).df()
-        tickers = con.sql("select ticker from raw_yfinance.tickers").df()
+        tickers = con.sql(
+            "select ticker from raw_yfinance.tickers where ticker not like '%=X'"
+        ).df()
     raw_1d["ticker"] = raw_1d["ticker"].astype("category")
     raw_1d["trade_date"] = pd.to_datetime(raw_1d["trade_date"])
     raw_1m["ticker"] = raw_1m["ticker"].astype("category")

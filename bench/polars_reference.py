@@ -34,10 +34,12 @@ def _raw(warehouse: str) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
             "select ticker, trade_date as ex_date, stock_splits as ratio from ("
             "  select *, row_number() over (partition by ticker, trade_date"
             "    order by cast(_dlt_load_id as double) desc, _dlt_load_id desc) as version"
-            "  from raw_yfinance.bars_1d)"
+            "  from raw_yfinance.bars_1d where ticker not like '%=X')"  # FX: not equities
             "where version = 1 and stock_splits > 0 and stock_splits != 1"
         ).pl()
-        tickers = con.sql("select distinct ticker from raw_yfinance.tickers").pl()
+        tickers = con.sql(
+            "select distinct ticker from raw_yfinance.tickers where ticker not like '%=X'"
+        ).pl()
     utc = pl.col("ts").dt.cast_time_unit("us").dt.convert_time_zone("UTC")
     return minutes.lazy().with_columns(utc), splits.lazy(), tickers.lazy()
 

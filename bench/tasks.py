@@ -51,12 +51,15 @@ def load_dlt(
         daily_backfill_days=(end - market.first_daily_session).days,
         minute_backfill_days=(end - market.first_minute_session).days,
     )
-    report = RunReport(pipeline="sample_market", source="sample", tickers_requested=market.tickers)
+    # The currency pairs the sample broker's accounts need come with the tickers, as in the
+    # sample command (without them the FX rates' tests fail the build: a EUR account).
+    symbols = [*market.tickers, *market.fx_symbols]
+    report = RunReport(pipeline="sample_market", source="sample", tickers_requested=symbols)
     started = time.perf_counter()
     run_source(
         target,
         report,
-        market_data(market, market.tickers, plan, report),
+        market_data(market, symbols, plan, report),
         pipeline_name="sample_market",
         dataset=RAW_YFINANCE,
     )
@@ -96,6 +99,7 @@ def load_bare(scale: str, frames: str, warehouse: str, until: str) -> dict[str, 
     end = date.fromisoformat(until) + timedelta(days=1)
     starts = {"1d": market.first_daily_session, "1m": market.first_minute_session}
     normalizers = {"1d": normalize.bars_1d, "1m": normalize.bars_1m}
+    symbols = [*market.tickers, *market.fx_symbols]  # what load_dlt loads
     started = time.perf_counter()
     ensure_file(Path(warehouse))  # the same file format as the dlt load (v1.4.0 storage)
     rows = 0
@@ -103,7 +107,8 @@ def load_bare(scale: str, frames: str, warehouse: str, until: str) -> dict[str, 
         con.execute("begin")
         con.execute("create schema raw_yfinance")
         for interval, table in (("1d", "bars_1d"), ("1m", "bars_1m")):
-            for i, ticker in enumerate(market.tickers):
+            # currency pairs have daily bars only, as market_data asks for them
+            for i, ticker in enumerate(symbols if interval == "1d" else market.tickers):
                 frame = market.history(ticker, start=starts[interval], end=end, interval=interval)
                 # the day the frames are split-adjusted as of, as load_dlt records it
                 batch = normalizers[interval](
@@ -115,12 +120,12 @@ def load_bare(scale: str, frames: str, warehouse: str, until: str) -> dict[str, 
                 con.execute(f"{verb.format(table)} select * from batch")
                 rows += batch.num_rows
         tickers = pa.Table.from_pylist(  # noqa: F841 - DuckDB scan
-            [normalize.ticker_row(t, market.info(t)) for t in market.tickers],
+            [normalize.ticker_row(t, market.info(t)) for t in symbols],
             schema=normalize.TICKERS_SCHEMA,
         )
         con.execute("create table raw_yfinance.tickers as select * from tickers")
         con.execute("commit")
-    return {"seconds": time.perf_counter() - started, "rows": rows + len(market.tickers)}
+    return {"seconds": time.perf_counter() - started, "rows": rows + len(symbols)}
 
 
 def bare_sql(warehouse: str, manifest: str, run_results: str, project_dir: str) -> dict[str, Any]:

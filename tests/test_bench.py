@@ -21,7 +21,7 @@ from tests.pipeline import REPO
 pytestmark = pytest.mark.e2e
 
 SMOKE = ["--scales", "S", "--repeat", "1", "--reports-at", "none", "--query-runs", "2",
-         "--dbt-select", "+fct_price_features_daily",
+         "--dbt-select", "+fct_price_features_daily", "+fct_fx_rates_daily",
          "--replay-at", "S", "--replay-speeds", "60", "--replay-minutes", "3"]  # fmt: skip
 
 

@@ -54,7 +54,7 @@ def load_dlt(
     # The currency pairs the sample broker's accounts need come with the tickers, as in the
     # sample command (without them the FX rates' tests fail the build: a EUR account).
     symbols = [*market.tickers, *market.fx_symbols]
-    report = RunReport(pipeline="sample_market", source="sample", tickers_requested=symbols)
+    report = RunReport(pipeline="sample_market", source="sample", items_requested=symbols)
     started = time.perf_counter()
     run_source(
         target,
@@ -64,8 +64,8 @@ def load_dlt(
         dataset=RAW_YFINANCE,
     )
     seconds = time.perf_counter() - started
-    if report.load_failed or report.tickers_failed:
-        raise RuntimeError(f"load failed: {report.error or report.tickers_failed}")
+    if report.load_failed or report.items_failed:
+        raise RuntimeError(f"load failed: {report.error or report.items_failed}")
     trace = dlt.attach("sample_market", pipelines_dir=str(pipelines_dir())).last_trace
     assert trace is not None  # the run above left its trace
     steps = {

@@ -38,13 +38,13 @@ class RunReport:
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     started_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None
-    tickers_requested: list[str] = field(default_factory=list)
-    tickers_failed: dict[str, str] = field(default_factory=dict)
-    tickers_with_data: set[str] = field(default_factory=set)
+    items_requested: list[str] = field(default_factory=list)
+    items_failed: dict[str, str] = field(default_factory=dict)
+    items_with_data: set[str] = field(default_factory=set)
     # What the run's items are, as the summary names them: tickers, files, endpoints, ...
-    # The tickers_* fields hold items of any kind: they mirror raw_ingest.runs' columns, which
-    # keep their historical names (old warehouses have them), as does the "ticker" key of
-    # the failures' JSON list; dbt's stg_ingest__runs calls them items_* (key "item").
+    # raw_ingest.runs keeps the items_* counts under their historical column names
+    # (tickers_requested, tickers_loaded, tickers_failed, and the failures' JSON key "ticker":
+    # old warehouses have them, see row()); dbt's stg_ingest__runs names them items_* again.
     items: str = "tickers"
     # item -> {column: cells that did not parse}: the rows loaded (null cell, text kept in
     # unparsed_values) for dbt to reject with a reason; the run is partial, not failed.
@@ -61,8 +61,8 @@ class RunReport:
         """Record an item's failure (a ticker, file, endpoint...); several are joined."""
         if not quiet:
             log.warning("%s: %s", item, reason)
-        previous = self.tickers_failed.get(item)
-        self.tickers_failed[item] = f"{previous}; {reason}" if previous else reason
+        previous = self.items_failed.get(item)
+        self.items_failed[item] = f"{previous}; {reason}" if previous else reason
 
     def unparsed(self, item: str, cells: Mapping[str, int]) -> None:
         """Record an item's cells that did not parse, counted per column."""
@@ -75,7 +75,7 @@ class RunReport:
             log.warning("%s: cells that did not parse: %s", item, _column_counts(counts))
 
     def received(self, item: str, rows: int, duplicates: int, first: Any, last: Any) -> None:
-        self.tickers_with_data.add(item)
+        self.items_with_data.add(item)
         self.rows_received += rows
         self.duplicates_removed += duplicates
         for value in (first, last):
@@ -86,16 +86,16 @@ class RunReport:
             self.max_ts = instant if self.max_ts is None else max(self.max_ts, instant)
 
     @property
-    def tickers_loaded(self) -> list[str]:
-        return sorted(t for t in self.tickers_with_data if t not in self.tickers_failed)
+    def items_loaded(self) -> list[str]:
+        return sorted(t for t in self.items_with_data if t not in self.items_failed)
 
     @property
     def status(self) -> str:
         if self.load_failed:
             return "failed"
-        if self.tickers_requested and not self.tickers_loaded:
+        if self.items_requested and not self.items_loaded:
             return "failed"
-        return "partial" if self.tickers_failed or self.unparsed_cells else "success"
+        return "partial" if self.items_failed or self.unparsed_cells else "success"
 
     @property
     def exit_code(self) -> int:
@@ -111,10 +111,12 @@ class RunReport:
             "started_at": self.started_at,
             "finished_at": self.finished_at or utc_now(),
             "status": self.status,
-            "tickers_requested": len(self.tickers_requested),
-            "tickers_loaded": len(self.tickers_loaded),
+            "item_kind": self.items,
+            # the items under the audit table's historical column names (see `items`)
+            "tickers_requested": len(self.items_requested),
+            "tickers_loaded": len(self.items_loaded),
             "tickers_failed": json.dumps(
-                [{"ticker": t, "reason": r} for t, r in sorted(self.tickers_failed.items())]
+                [{"ticker": t, "reason": r} for t, r in sorted(self.items_failed.items())]
             ),
             "unparsed_cells": json.dumps(
                 [
@@ -133,7 +135,7 @@ class RunReport:
 
     def summary(self, most: int = 5) -> str:
         """One line for the terminal; the audit row has every failure in full."""
-        loaded, requested = len(self.tickers_loaded), len(self.tickers_requested)
+        loaded, requested = len(self.items_loaded), len(self.items_requested)
         line = (
             f"{self.pipeline}: {self.status}; {loaded}/{requested} "
             f"{self.items} loaded, {self.rows_received} rows received, "
@@ -141,7 +143,7 @@ class RunReport:
         )
         if self.error:
             line += f"; error: {self.error}"
-        failed = sorted(self.tickers_failed.items())
+        failed = sorted(self.items_failed.items())
         if failed and not self.error:
             shown = "; ".join(f"{item} ({reason})" for item, reason in failed[:most])
             more = f"; and {len(failed) - most} more" if len(failed) > most else ""
@@ -177,6 +179,8 @@ RUNS_COLUMNS: dict[str, TColumnSchema] = {
     "started_at": {"data_type": "timestamp", "timezone": True},
     "finished_at": {"data_type": "timestamp", "timezone": True},
     "status": {"data_type": "text"},
+    # what the items are (tickers, files, endpoints, ...): added later, null on older rows
+    "item_kind": {"data_type": "text"},
     "tickers_requested": {"data_type": "bigint"},
     "tickers_loaded": {"data_type": "bigint"},
     "tickers_failed": {"data_type": "json"},

@@ -52,7 +52,7 @@ def noon_new_york(month: int, day: int) -> datetime:
 def test_a_schwab_export_loads_with_its_own_money_dates_and_actions(tmp_path: Path) -> None:
     report = load(inbox_with(tmp_path, "schwab"))
     # partial, for the one action word below that we do not know: counted at load time
-    assert report.exit_code == EXIT_PARTIAL and not report.tickers_failed
+    assert report.exit_code == EXIT_PARTIAL and not report.items_failed
     assert report.unparsed_cells == {f"schwab/{SCHWAB}": {"action": 1}}
     rows = rows_by_line(f"schwab/{SCHWAB}")
     assert sorted(rows) == list(range(2, 17))  # 15 lines below the header, none dropped
@@ -83,7 +83,7 @@ def test_a_schwab_export_loads_with_its_own_money_dates_and_actions(tmp_path: Pa
 
 def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -> None:
     report = load(inbox_with(tmp_path, "fidelity"))
-    assert report.exit_code == EXIT_OK, report.tickers_failed
+    assert report.exit_code == EXIT_OK, report.items_failed
     assert sql("select account_id from raw_brokerage.accounts") == [("X12345678",)]
     rows = rows_by_line(f"fidelity/{FIDELITY}")
     assert sorted(rows) == list(range(4, 16))  # two blank lines and the header above
@@ -112,7 +112,7 @@ def test_a_fidelity_export_loads_past_its_preamble_and_trailer(tmp_path: Path) -
 
 def test_a_csv_described_by_a_mapping_file_in_the_inbox_loads(tmp_path: Path) -> None:
     report = load(inbox_with(tmp_path, "mapped"))
-    assert report.exit_code == EXIT_OK, report.tickers_failed
+    assert report.exit_code == EXIT_OK, report.items_failed
     rows = {r[10]: r[:10] for r in rows_by_line("mapped/examplebank_2026-11.csv").values()}
     assert sorted(rows) == [f"R-100{n}" for n in range(7)]  # the broker's own references
     assert {(r[0], r[8]) for r in rows.values()} == {("EX-1", "USD")}
@@ -136,14 +136,14 @@ def test_every_layout_in_one_inbox_and_each_file_read_once(tmp_path: Path) -> No
     inbox = inbox_with(tmp_path, "schwab", "fidelity", "mapped")
     first = load(inbox)
     assert first.exit_code == EXIT_PARTIAL  # Schwab's unknown action word alone
-    assert list(first.unparsed_cells) == [f"schwab/{SCHWAB}"] and not first.tickers_failed
-    assert sorted(first.tickers_loaded) == sorted(
+    assert list(first.unparsed_cells) == [f"schwab/{SCHWAB}"] and not first.items_failed
+    assert sorted(first.items_loaded) == sorted(
         [f"schwab/{SCHWAB}", f"fidelity/{FIDELITY}", "mapped/examplebank_2026-11.csv",
          "schwab/accounts.csv", "fidelity/accounts.csv", "mapped/accounts.csv"]
     )  # fmt: skip
     assert sql("select count(*) from raw_brokerage.transactions") == [(15 + 12 + 7,)]
     again = load(inbox)
-    assert (again.tickers_requested, again.rows_received) == ([], 0)
+    assert (again.items_requested, again.rows_received) == ([], 0)
 
     # A changed mapping changes what its CSV means: the CSV is read again.
     mapping = inbox / "mapped" / "examplebank.mapping.toml"
@@ -152,7 +152,7 @@ def test_every_layout_in_one_inbox_and_each_file_read_once(tmp_path: Path) -> No
         encoding="utf-8",
     )
     changed = load(inbox)
-    assert changed.tickers_requested == ["mapped/examplebank_2026-11.csv"]
+    assert changed.items_requested == ["mapped/examplebank_2026-11.csv"]
     assert sql("select action from raw_brokerage.transactions where transaction_id = 'R-1005'") == [
         ("deposit",)
     ]
@@ -210,17 +210,17 @@ def test_an_unknown_layout_is_one_line_and_the_other_files_load(tmp_path: Path) 
     )
     report = load(inbox)
     assert report.exit_code == EXIT_PARTIAL
-    assert f"schwab/{SCHWAB}" in report.tickers_loaded
-    reason = report.tickers_failed["ibkr/activity.csv"]
+    assert f"schwab/{SCHWAB}" in report.items_loaded
+    reason = report.items_failed["ibkr/activity.csv"]
     assert "\n" not in reason
     assert reason.startswith("rejected: unknown layout (first line 'Statement,Header,")
     assert "project CSV" in reason and "Schwab transactions CSV" in reason
     assert "Fidelity activity CSV" in reason
     assert (
         "names its account only in its file name"
-        in report.tickers_failed["schwab/Transactions_20261130.csv"]
+        in report.items_failed["schwab/Transactions_20261130.csv"]
     )
-    assert report.tickers_failed["schwab/cut_XXX123_Transactions_1.csv"] == (
+    assert report.items_failed["schwab/cut_XXX123_Transactions_1.csv"] == (
         "rejected: truncated: the last line has no line break"
     )
 
@@ -233,13 +233,13 @@ def test_a_broken_mapping_is_reported_and_its_csv_is_an_unknown_layout(tmp_path:
         encoding="utf-8",
     )
     report = load(inbox)
-    assert report.tickers_failed["mapped/examplebank.mapping.toml"].startswith(
+    assert report.items_failed["mapped/examplebank.mapping.toml"].startswith(
         "rejected mapping: [actions] Kauf = 'purchase': an action is one of buy, sell"
     )
-    assert report.tickers_failed["mapped/examplebank_2026-11.csv"].startswith(
+    assert report.items_failed["mapped/examplebank_2026-11.csv"].startswith(
         "rejected: unknown layout"
     )
-    assert report.tickers_loaded == ["mapped/accounts.csv"]
+    assert report.items_loaded == ["mapped/accounts.csv"]
 
 
 # -- --mapping FILE: a mapping outside the inbox, in YAML -----------------------------------
@@ -402,7 +402,7 @@ def eastern(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 def test_an_ibkr_flex_export_loads_its_trades_and_cash_with_ibkrs_ids(tmp_path: Path) -> None:
     report = load(inbox_with(tmp_path, "ibkr"))
-    assert report.exit_code == EXIT_OK, report.tickers_failed
+    assert report.exit_code == EXIT_OK, report.items_failed
     rows = rows_by_line(f"ibkr/{IBKR}")
     # Trades (lines 9-11) and cash transactions (15-20); the other sections, the BOF/BOS
     # records and the SUMMARY line of the cash section are not transactions.
@@ -471,8 +471,8 @@ def test_a_flex_file_cut_before_its_eof_record_is_rejected(tmp_path: Path) -> No
     write(inbox, "ibkr/cut.csv", text[: text.index('"BOS","POST"')])
     report = load(inbox)
     assert report.exit_code == EXIT_PARTIAL
-    assert "must end with EOF" in report.tickers_failed["ibkr/cut.csv"]
-    assert f"ibkr/{IBKR}" in report.tickers_loaded
+    assert "must end with EOF" in report.items_failed["ibkr/cut.csv"]
+    assert f"ibkr/{IBKR}" in report.items_loaded
 
 
 def flex_section(text: str, code: str) -> list[dict[str, str]]:
@@ -529,7 +529,7 @@ def test_an_ibkr_flex_xml_loads_the_same_rows_as_its_csv(tmp_path: Path) -> None
     and the SUMMARY line beside the executions are not read. The CSV loaded after it merges
     into the same rows (same ids, same values): nothing doubles."""
     report = load(inbox_with(tmp_path, "ibkr_xml"))
-    assert report.exit_code == EXIT_OK, report.tickers_failed
+    assert report.exit_code == EXIT_OK, report.items_failed
     xml_rows = rows_by_line(f"ibkr_xml/{IBKR_XML}")
     # the Trade and CashTransaction elements' lines; not the Order (12) nor the SUMMARY (23)
     assert sorted(xml_rows) == [11, 13, 14, 17, 18, 19, 20, 21, 22]
@@ -567,7 +567,7 @@ def test_a_flex_xml_that_cannot_be_read_is_rejected_in_one_line(
     write(inbox, "other.xml", "<?xml version='1.0'?><Statement><Row a='1'/></Statement>\n")
     report = load(inbox)
     assert report.exit_code == EXIT_PARTIAL
-    assert reason in report.tickers_failed["ibkr/statement.xml"]
-    assert "\n" not in report.tickers_failed["ibkr/statement.xml"]
-    assert report.tickers_failed["other.xml"].startswith("rejected: unknown layout (XML)")
-    assert f"ibkr/{IBKR}" in report.tickers_loaded  # the other files load
+    assert reason in report.items_failed["ibkr/statement.xml"]
+    assert "\n" not in report.items_failed["ibkr/statement.xml"]
+    assert report.items_failed["other.xml"].startswith("rejected: unknown layout (XML)")
+    assert f"ibkr/{IBKR}" in report.items_loaded  # the other files load

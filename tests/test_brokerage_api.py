@@ -42,7 +42,7 @@ def books(market: SampleMarket) -> tuple[pa.Table, pa.Table]:
 
 def load(url: str, *, token: str = TOKEN, page_size: int = 50) -> RunReport:
     report = RunReport(
-        pipeline="test_brokerage_api", source="api", tickers_requested=["accounts", "transactions"]
+        pipeline="test_brokerage_api", source="api", items_requested=["accounts", "transactions"]
     )
     source = brokerage_api(report, FAST, base_url=url, token=token, page_size=page_size)
     return run_source(

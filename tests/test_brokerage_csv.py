@@ -91,7 +91,7 @@ def test_same_files_twice_and_overlapping_files_leave_no_duplicate_keys(inbox: P
 
     second = load(inbox)
     assert second.exit_code == EXIT_OK
-    assert (second.tickers_requested, second.rows_received, second.rows_written) == ([], 0, 0)
+    assert (second.items_requested, second.rows_received, second.rows_written) == ([], 0, 0)
     assert counts() == (5, 5, 1)
     assert sql("select distinct _dlt_load_id from raw_brokerage.transactions") == load_ids
     assert [r[0] for r in sql("select status from raw_ingest.runs")] == ["success", "success"]
@@ -101,7 +101,7 @@ def test_a_later_overlapping_export_merges_instead_of_doubling(inbox: Path) -> N
     load(inbox)
     write(inbox, "2025/transactions_2025-03.csv", FEBRUARY.replace("T5,", "T6,"))
     report = load(inbox)
-    assert report.tickers_requested == ["2025/transactions_2025-03.csv"]
+    assert report.items_requested == ["2025/transactions_2025-03.csv"]
     assert report.duplicates_removed == 0  # T3 and T4 merge in the warehouse, not in the file
     assert counts() == (6, 6, 1)
 
@@ -110,7 +110,7 @@ def test_a_changed_file_is_read_again_and_restates_its_rows(inbox: Path) -> None
     load(inbox)
     write(inbox, "2025/transactions_2025-02.csv", FEBRUARY.replace("60.5,0,-302.5", "60.4,0,-302"))
     report = load(inbox)
-    assert report.tickers_requested == ["2025/transactions_2025-02.csv"]
+    assert report.items_requested == ["2025/transactions_2025-02.csv"]
     assert counts() == (5, 5, 1)
     assert sql(
         "select price::varchar, amount::varchar from raw_brokerage.transactions "
@@ -149,7 +149,7 @@ def test_malformed_files_are_rejected_with_a_reason_and_the_others_load(inbox: P
     report = load(inbox)
     assert report.exit_code == EXIT_PARTIAL
     assert counts() == (5, 5, 1)
-    failed = {name.removeprefix("bad/"): reason for name, reason in report.tickers_failed.items()}
+    failed = {name.removeprefix("bad/"): reason for name, reason in report.items_failed.items()}
     assert set(failed) == set(MALFORMED)
     for name, expected in REASONS.items():
         assert failed[name].startswith("rejected: "), failed[name]
@@ -160,13 +160,13 @@ def test_malformed_files_are_rejected_with_a_reason_and_the_others_load(inbox: P
 
     again = load(inbox)  # nothing new but the rejected files: reported again, nothing loaded
     assert again.exit_code == EXIT_NOTHING_LOADED
-    assert len(again.tickers_failed) == len(MALFORMED)
+    assert len(again.items_failed) == len(MALFORMED)
 
     write(
         inbox, "bad/truncated.csv", HEADER + "X3,ACC-1,2025-01-05T15:00:00Z,SPY,buy,1,5,0,-5,USD\n"
     )
     fixed = load(inbox)
-    assert "bad/truncated.csv" in fixed.tickers_loaded
+    assert "bad/truncated.csv" in fixed.items_loaded
     assert counts() == (6, 6, 1)
 
 
@@ -184,8 +184,8 @@ def test_bad_values_are_kept_in_raw_with_the_text_that_did_not_parse(tmp_path: P
     )
     report = load(inbox)
     assert report.exit_code == EXIT_PARTIAL
-    assert report.tickers_loaded == ["transactions.csv"]
-    assert report.tickers_failed == {"transactions.csv line 6": "no transaction_id: row skipped"}
+    assert report.items_loaded == ["transactions.csv"]
+    assert report.items_failed == {"transactions.csv line 6": "no transaction_id: row skipped"}
     rows = {
         r[0]: r[1:]
         for r in sql(
@@ -224,10 +224,11 @@ def test_cells_that_did_not_parse_make_the_run_partial_and_are_counted(inbox: Pa
         "cells that did not parse (rows loaded for dbt to reject): "
         "2025-03.csv (executed_at 2, price 1, quantity 1)"
     ), line
-    ((status, loaded, failed, unparsed),) = sql(
-        "select status, tickers_loaded, tickers_failed, unparsed_cells from raw_ingest.runs"
+    ((status, kind, loaded, failed, unparsed),) = sql(
+        "select status, item_kind, tickers_loaded, tickers_failed, unparsed_cells "
+        "from raw_ingest.runs"
     )
-    assert (status, loaded, json.loads(failed)) == ("partial", 4, [])
+    assert (status, kind, loaded, json.loads(failed)) == ("partial", "files", 4, [])
     assert json.loads(unparsed) == [
         {"item": "2025-03.csv", "column": "executed_at", "cells": 2},
         {"item": "2025-03.csv", "column": "price", "cells": 1},

@@ -127,7 +127,7 @@ def test_the_sample_reaches_raw_through_the_csv_inbox_once(tmp_path: Path, marke
     # partial for the planted zone-less timestamp alone: one cell, in ACC-1001's export
     ((name, cells),) = first.unparsed_cells.items()
     assert name.startswith("transactions_ACC-1001_") and cells == {"executed_at": 1}
-    assert not first.tickers_failed
+    assert not first.items_failed
     second = load_sample_brokerage(market, resolve_warehouse(), inbox)
     assert (second.rows_received, second.rows_written) == (0, 0)
 

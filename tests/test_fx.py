@@ -110,7 +110,7 @@ class _RecordingProvider:
 
 def test_pairs_are_asked_for_daily_bars_only() -> None:
     provider = _RecordingProvider()
-    report = RunReport(pipeline="test_fx", source="fake", tickers_requested=["SPY", "EURUSD=X"])
+    report = RunReport(pipeline="test_fx", source="fake", items_requested=["SPY", "EURUSD=X"])
     plan = FetchPlan(end=date(2025, 12, 3), with_metadata=False)
     source = market_data(provider, ["SPY", "EURUSD=X"], plan, report)
     for resource in source.resources.values():

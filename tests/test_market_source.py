@@ -54,7 +54,7 @@ class FakeProvider:
 
 def load(provider: FakeProvider, tickers: list[str]) -> RunReport:
     warehouse = resolve_warehouse()
-    report = RunReport(pipeline="test_market", source="fake", tickers_requested=tickers)
+    report = RunReport(pipeline="test_market", source="fake", items_requested=tickers)
     plan = FetchPlan(end=date(2025, 12, 3), intervals=("1d",), daily_backfill_days=10)
     source = market_data(provider, tickers, plan, report)
     return run_source(warehouse, report, source, pipeline_name="test_market", dataset=RAW_YFINANCE)
@@ -138,7 +138,7 @@ def test_an_unreachable_provider_stops_the_run_after_three_tickers() -> None:
     assert len(provider.requests) == 3  # the breaker opened; 47 tickers never waited
     assert report.exit_code == EXIT_NOTHING_LOADED
     assert report.error.startswith("provider unreachable")
-    assert len(report.tickers_failed) == 50
+    assert len(report.items_failed) == 50
     ((status, error),) = query("select status, error from raw_ingest.runs")
     assert status == "failed" and "Could not resolve host" in error
 
@@ -200,7 +200,7 @@ def test_daily_bars_come_from_one_request_per_group_of_tickers() -> None:
     )
     report = load(provider, ["AAA", "BBB", "LATE", "GONE"])
     assert [sorted(c) for c in group_calls] == [["AAA", "BBB", "GONE", "LATE"]] * 2
-    assert report.tickers_failed.keys() == {"GONE"}
+    assert report.items_failed.keys() == {"GONE"}
     rows = query("select ticker, count(*) from raw_yfinance.bars_1d group by 1 order by 1")
     assert rows == [("AAA", 3), ("BBB", 3), ("LATE", 2)]
 

@@ -354,27 +354,33 @@ def test_pipeline_health_of_the_sample_does_not_alarm(visits) -> None:
     assert "minutes after" not in visits["/pipeline-health/"]["text"]
 
 
-def test_failed_tickers_are_grouped_by_reason() -> None:
-    """An outage that fails every ticker is one line with a count, not one line per ticker."""
+def test_failed_items_are_grouped_by_reason_in_the_runs_words() -> None:
+    """An outage that fails every ticker is one line with a count, not one line per ticker;
+    a broker run's failed file is counted as a file."""
     con = reports_db()
     outage = "provider unreachable: cannot reach query2.finance.yahoo.com:443; check the network"
     reason = f"1d: {outage}; 1m: {outage}; metadata: {outage}"
     con.execute(
-        "create table warehouse.pipeline_failed_tickers as select 'run-1' as run_id, "
+        "create table warehouse.pipeline_failed_items as select 'run-1' as run_id, "
         "'yfinance' as pipeline, timestamp '2026-11-20 22:00' as started_at_utc, "
-        "date '2026-11-20' as run_date, 'T' || i as item, ? as reason from range(119) as t(i) "
+        "date '2026-11-20' as run_date, 'tickers' as item_kind, 'T' || i as item, "
+        "? as reason from range(119) as t(i) "
         "union all select 'run-1', 'yfinance', timestamp '2026-11-20 22:00', date '2026-11-20', "
-        "'ODD', '1d: no data returned for the range'",
+        "'tickers', 'ODD', '1d: no data returned for the range' "
+        "union all select 'run-2', 'brokerage_csv', timestamp '2026-11-20 21:00', "
+        "date '2026-11-20', 'files', 'ibkr/activity.csv', 'no header row'",
         [reason],
     )
     grouped = page_queries("pipeline-health.md")["failures_by_reason"]
-    rows = con.execute(f"select summary, tickers, ticker_list, detail from ({grouped})").fetchall()
+    rows = con.execute(f"select summary, items, item_list, detail from ({grouped})").fetchall()
     assert [row[0] for row in rows] == [
         "provider unreachable: 119 tickers",
         "no data returned for the range: 1 ticker",
+        "no header row: 1 file",
     ]
     assert rows[0][2].endswith("and 107 more")
     assert rows[0][3] == outage
+    assert rows[2][2] == "ibkr/activity.csv"
 
 
 def test_the_ticker_pages_volume_is_split_adjusted(site, visits) -> None:

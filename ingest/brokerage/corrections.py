@@ -74,7 +74,7 @@ def retire(
     report = RunReport(
         pipeline=PIPELINE,
         source="operator",
-        tickers_requested=[r["transaction_id"] for r in rows],
+        items_requested=[r["transaction_id"] for r in rows],
         items="transactions",
     )
     what = f"superseded by {superseded_by}" if superseded_by else "removed"

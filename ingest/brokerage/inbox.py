@@ -276,7 +276,7 @@ def _load_exports(
         mappings, broken = formats.find_mappings(inbox)
         mappings = [*given, *mappings]
         for name, reason in broken.items():  # its CSVs are then an unknown layout
-            report.tickers_requested.append(name)
+            report.items_requested.append(name)
             report.fail(name, reason)
     for export in find_exports(inbox, kind):
         state_key, fingerprint = str(export.path.resolve()), export.fingerprint
@@ -290,7 +290,7 @@ def _load_exports(
                 else None
             )
         except LayoutError as error:
-            report.tickers_requested.append(export.name)
+            report.items_requested.append(export.name)
             report.fail(export.name, f"rejected: {error}")
             continue
         if detected is not None:  # a mapped file is read again when its mapping changes
@@ -298,7 +298,7 @@ def _load_exports(
             if loaded.get(state_key) == fingerprint:
                 log.info("%s: loaded before, unchanged: skipped", export.name)
                 continue
-        report.tickers_requested.append(export.name)
+        report.items_requested.append(export.name)
         previously_loaded = state_key in loaded
         try:
             parsed = (

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     report = RunReport(
         pipeline="brokerage_api",
         source="broker_api",
-        tickers_requested=["accounts", "transactions"],
+        items_requested=["accounts", "transactions"],
         items="endpoints",
     )
     options: dict[str, Any] = {

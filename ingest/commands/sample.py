@@ -133,7 +133,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
         file=sys.stderr,
     )
     market_report = RunReport(
-        pipeline="sample_market", source="sample", tickers_requested=list(tickers)
+        pipeline="sample_market", source="sample", items_requested=list(tickers)
     )
     # Through yfinance's own code, as the live load: yf.download for daily bars of several
     # tickers (its naive daily index), Ticker.history in 7-day windows for minutes.

@@ -185,7 +185,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     if args.start and args.start > end:
         raise ConfigError(f"--start {args.start} is after --end {end}")
     plan = FetchPlan(end=end, start=args.start, intervals=args.intervals)
-    report = RunReport(pipeline="yfinance", source="yahoo_finance", tickers_requested=list(tickers))
+    report = RunReport(pipeline="yfinance", source="yahoo_finance", items_requested=list(tickers))
     provider, health = YahooProvider(), ProviderHealth(report)
     try:
         provider.check_reachable()
@@ -243,7 +243,7 @@ def run_replay(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport
         f"{', '.join(intervals)} -> {warehouse.describe()}",
         file=sys.stderr,
     )
-    report = RunReport(pipeline="yfinance_replay", source="replay", tickers_requested=list(tickers))
+    report = RunReport(pipeline="yfinance_replay", source="replay", items_requested=list(tickers))
     run_source(
         warehouse,
         report,

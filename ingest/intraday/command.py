@@ -232,7 +232,7 @@ def _replay(
         shutil.rmtree(work_dir / "dlt", ignore_errors=True)  # dlt state of an earlier replay
         os.environ["INGEST_PIPELINES_DIR"] = str(work_dir / "dlt")  # the audit row's too
     report = audit.RunReport(
-        pipeline="intraday_replay", source="session_replay", tickers_requested=feed.tickers
+        pipeline="intraday_replay", source="session_replay", items_requested=feed.tickers
     )
     try:
         models = MinuteModels(target, work_dir)
@@ -256,7 +256,7 @@ def _replay(
         report.error, report.load_failed = str(error), True
         audit.write_run(warehouse, report)
         raise ConfigError(f"{error} (the replay warehouse keeps what landed)") from error
-    report.tickers_with_data = set(feed.tickers)
+    report.items_with_data = set(feed.tickers)
     report.rows_received = report.rows_written = stats.bars_landed
     audit.write_run(warehouse, report)
     for line in stats.summary_lines():

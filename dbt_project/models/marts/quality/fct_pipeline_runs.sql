@@ -15,6 +15,7 @@ final as (
         duration_seconds,
         cast(timezone('{{ var("market_timezone") }}', started_at) as date) as run_date,
         cast(timezone('{{ var("market_timezone") }}', max_ts) as date) as latest_data_date,
+        item_kind,
         items_requested,
         items_loaded,
         cast(json_array_length(items_failed) as bigint) as items_failed_count,

@@ -11,6 +11,9 @@ typed as (
         finished_at,
         date_diff('millisecond', started_at, finished_at) / 1000.0 as duration_seconds,
         status,
+        -- Rows audited before item_kind existed have none (the on-run-start hook
+        -- create_missing_source_tables added the column to older warehouses).
+        coalesce(item_kind, 'items') as item_kind,
         -- The audit columns keep their first names (tickers_*: old warehouses have them),
         -- though a run's items are tickers, broker files or API endpoints.
         tickers_requested as items_requested,

@@ -1,0 +1,1 @@
+select * from reporting.rpt_pipeline_failed_items

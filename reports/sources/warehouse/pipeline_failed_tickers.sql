@@ -1,1 +1,0 @@
-select * from reporting.rpt_pipeline_failed_tickers

@@ -61,6 +61,9 @@ MEASURE_NAMES = {
     "explain": "EXPLAIN ANALYZE of the slowest model",
 }
 
+# One scale's measures: each measure's samples, one per repetition.
+Measures = dict[str, list[dict[str, Any]]]
+
 REPLAY_GOAL_TICKERS = 200  # issue 16's goal is set at 60x with 200 tickers
 REPLAY_P95_GOAL_SECONDS = 5.0
 
@@ -73,7 +76,7 @@ def measure_name(measure: str) -> str:
     return MEASURE_NAMES.get(measure, measure)
 
 
-def _replay_runs(measures: dict[str, Any]) -> list[dict[str, Any]]:
+def _replay_runs(measures: Measures) -> list[dict[str, Any]]:
     """The replay runs of one scale, in the order they ran (the ladder, then max)."""
     return [v[0]["detail"] for k, v in measures.items() if k.startswith("replay_") and v]
 
@@ -101,75 +104,77 @@ def _sliced(run: dict[str, Any]) -> bool:
     return bool(run.get("sliced"))
 
 
-def replay_rows(scale: str, measures: dict[str, Any]) -> list[GoalRow]:
+def replay_rows(scale: str, measures: Measures) -> list[GoalRow]:
+    """The two replay goal rows of one scale: 60x latency, and the highest speed kept up."""
     runs = _replay_runs(measures)
     if not runs:
         return []
-    rows = []
     at_60 = next((r for r in runs if r["speed"] == 60), None)
-    tickers = runs[0]["tickers"]
+    return [_replay_60x_row(scale, at_60, runs[0]["tickers"]), _replay_ladder_row(scale, runs)]
+
+
+def _replay_60x_row(scale: str, at_60: dict[str, Any] | None, tickers: int) -> GoalRow:
     label = f"replay at 60x, landing -> queryable ({scale}, {tickers} tickers)"
     goal = (
         f"p95 < {REPLAY_P95_GOAL_SECONDS:g} s, backlog bounded (at {REPLAY_GOAL_TICKERS} tickers)"
     )
     if at_60 is None or at_60["latency_seconds"] is None:
-        rows.append(GoalRow(label, "not measured", "", "", goal, "n/a"))
-    else:
-        lat, dbt = at_60["latency_seconds"], at_60["dbt_batch_seconds"]
-        first, middle, last = at_60["backlog_by_third"]
-        if tickers != REPLAY_GOAL_TICKERS:
-            met = f"n/a (goal at {REPLAY_GOAL_TICKERS} tickers)"
-        elif _sliced(at_60):
-            met = "n/a (not the whole session)"
-        else:
-            met = _met(
-                1.0 if lat["p95"] < REPLAY_P95_GOAL_SECONDS and at_60["kept_up"] else 0.0,
-                lambda ok: ok == 1.0,
-            )
-        rows.append(
-            GoalRow(
-                label,
-                f"p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, max {lat['max']:.2f} s "
-                f"({_replay_scope(at_60)}, {at_60['bars_landed']:,} bars; 1 run)",
-                f"backlog by third of the session {first}/{middle}/{last} minutes, "
-                f"{_growth(at_60)}: {'kept up' if at_60['kept_up'] else 'fell behind'}; "
-                f"{len(at_60['batches'])} dbt batches, "
-                f"p50 {dbt['p50']:.2f} s, max {dbt['max']:.2f} s",
-                "",
-                goal,
-                met,
-            )
-        )
-    ladder = [r for r in runs if r["speed"] != "max"]
-    kept = [r for r in ladder if r["kept_up"]]
-    parts = []
-    for r in runs:
-        lat = r["latency_seconds"] or {"p95": float("nan")}
-        if r["speed"] == "max":
-            effective = 60 * r["minutes_landed"] / r["wall_seconds"] if r["wall_seconds"] else 0
-            parts.append(
-                f"max: {r['minutes_landed']} minutes in {r['wall_seconds']:.0f} s "
-                f"(an effective {effective:.0f}x), p95 {lat['p95']:.2f} s"
-            )
-        else:
-            parts.append(
-                f"{_speed_label(r)}: {'kept up' if r['kept_up'] else 'fell behind'} "
-                f"(backlog {'/'.join(str(b) for b in r['backlog_by_third'])}, "
-                f"{_growth(r)}, p95 {lat['p95']:.2f} s)"
-            )
-    highest = max(kept, key=lambda r: r["speed"]) if kept else None
-    scope = _replay_scope(runs[0])
-    rows.append(
-        GoalRow(
-            f"replay, highest speed that keeps up ({scale}, {tickers} tickers)",
-            (f"{_speed_label(highest)}" if highest else "none of the speeds tried") + f" ({scope})",
-            "; ".join(parts),
-            "",
-            "reported",
-            "reported",
-        )
+        return GoalRow(label, "not measured", "", "", goal, "n/a")
+    lat, dbt = at_60["latency_seconds"], at_60["dbt_batch_seconds"]
+    first, middle, last = at_60["backlog_by_third"]
+    return GoalRow(
+        label,
+        f"p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, max {lat['max']:.2f} s "
+        f"({_replay_scope(at_60)}, {at_60['bars_landed']:,} bars; 1 run)",
+        f"backlog by third of the session {first}/{middle}/{last} minutes, "
+        f"{_growth(at_60)}: {'kept up' if at_60['kept_up'] else 'fell behind'}; "
+        f"{len(at_60['batches'])} dbt batches, "
+        f"p50 {dbt['p50']:.2f} s, max {dbt['max']:.2f} s",
+        "",
+        goal,
+        _replay_60x_met(at_60, tickers),
     )
-    return rows
+
+
+def _replay_60x_met(at_60: dict[str, Any], tickers: int) -> str:
+    """The goal is set on a whole session at 200 tickers; other runs show the trend only."""
+    if tickers != REPLAY_GOAL_TICKERS:
+        return f"n/a (goal at {REPLAY_GOAL_TICKERS} tickers)"
+    if _sliced(at_60):
+        return "n/a (not the whole session)"
+    met = at_60["latency_seconds"]["p95"] < REPLAY_P95_GOAL_SECONDS and at_60["kept_up"]
+    return "yes" if met else "**no**"
+
+
+def _replay_ladder_row(scale: str, runs: list[dict[str, Any]]) -> GoalRow:
+    kept = [r for r in runs if r["speed"] != "max" and r["kept_up"]]
+    highest = max(kept, key=lambda r: r["speed"]) if kept else None
+    speed = _speed_label(highest) if highest else "none of the speeds tried"
+    return GoalRow(
+        f"replay, highest speed that keeps up ({scale}, {runs[0]['tickers']} tickers)",
+        f"{speed} ({_replay_scope(runs[0])})",
+        "; ".join(_replay_run_summary(r) for r in runs),
+        "",
+        "reported",
+        "reported",
+    )
+
+
+def _replay_run_summary(run: dict[str, Any]) -> str:
+    """One speed of the ladder in a phrase: kept up or not (max: its effective speed)."""
+    lat = run["latency_seconds"] or {"p95": float("nan")}
+    if run["speed"] == "max":
+        wall = run["wall_seconds"]
+        effective = 60 * run["minutes_landed"] / wall if wall else 0
+        return (
+            f"max: {run['minutes_landed']} minutes in {wall:.0f} s "
+            f"(an effective {effective:.0f}x), p95 {lat['p95']:.2f} s"
+        )
+    return (
+        f"{_speed_label(run)}: {'kept up' if run['kept_up'] else 'fell behind'} "
+        f"(backlog {'/'.join(str(b) for b in run['backlog_by_third'])}, "
+        f"{_growth(run)}, p95 {lat['p95']:.2f} s)"
+    )
 
 
 def _batch_minutes(results: dict[str, Any]) -> str:
@@ -183,52 +188,53 @@ def _batch_minutes(results: dict[str, Any]) -> str:
     return ", ".join(str(n) for n in sizes)
 
 
+REPLAY_TABLE_HEADER = [
+    "scale",
+    "tickers",
+    "speed",
+    "minutes landed",
+    "bars",
+    "dbt batches",
+    "dbt batch p50 / max s",
+    "landing per batch p50 s (dlt merge)",
+    "landing -> queryable p50 / p95 / max s",
+    "backlog by third (minutes)",
+    "backlog gained on its trend (minutes)",
+    "kept up?",
+    "replay wall s",
+    "baseline build s",
+    "load avg (1 min) before",
+]
+
+
 def _replay_table(results: dict[str, Any]) -> list[str]:
-    rows = []
-    for scale, run in results["scales"].items():
-        for r in _replay_runs(run["measures"]):
-            lat, dbt = r["latency_seconds"], r["dbt_batch_seconds"]
-            rows.append(
-                [
-                    scale,
-                    str(r["tickers"]),
-                    _speed_label(r),
-                    f"{r['minutes_landed']}/{r['minutes_total']}",
-                    f"{r['bars_landed']:,}",
-                    str(len(r["batches"])),
-                    f"{dbt['p50']:.2f} / {dbt['max']:.2f}" if dbt else "",
-                    f"{statistics.median(b['land_seconds'] for b in r['batches']):.2f}"
-                    if r["batches"]
-                    else "",
-                    f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f}" if lat else "",
-                    "/".join(str(b) for b in r["backlog_by_third"]),
-                    _growth(r, short=True),
-                    "" if r["speed"] == "max" else ("yes" if r["kept_up"] else "**no**"),
-                    f"{r['wall_seconds']:.0f}",
-                    f"{r.get('baseline_seconds', 0):.1f}",
-                    f"{r.get('load_average_1m_before', 0):.1f}",
-                ]
-            )
-    return _table(
-        [
-            "scale",
-            "tickers",
-            "speed",
-            "minutes landed",
-            "bars",
-            "dbt batches",
-            "dbt batch p50 / max s",
-            "landing per batch p50 s (dlt merge)",
-            "landing -> queryable p50 / p95 / max s",
-            "backlog by third (minutes)",
-            "backlog gained on its trend (minutes)",
-            "kept up?",
-            "replay wall s",
-            "baseline build s",
-            "load avg (1 min) before",
-        ],
-        rows,
-    )
+    rows = [
+        _replay_table_row(scale, r)
+        for scale, run in results["scales"].items()
+        for r in _replay_runs(run["measures"])
+    ]
+    return _table(REPLAY_TABLE_HEADER, rows)
+
+
+def _replay_table_row(scale: str, r: dict[str, Any]) -> list[str]:
+    lat, dbt = r["latency_seconds"], r["dbt_batch_seconds"]
+    return [
+        scale,
+        str(r["tickers"]),
+        _speed_label(r),
+        f"{r['minutes_landed']}/{r['minutes_total']}",
+        f"{r['bars_landed']:,}",
+        str(len(r["batches"])),
+        f"{dbt['p50']:.2f} / {dbt['max']:.2f}" if dbt else "",
+        f"{statistics.median(b['land_seconds'] for b in r['batches']):.2f}" if r["batches"] else "",
+        f"{lat['p50']:.2f} / {lat['p95']:.2f} / {lat['max']:.2f}" if lat else "",
+        "/".join(str(b) for b in r["backlog_by_third"]),
+        _growth(r, short=True),
+        "" if r["speed"] == "max" else ("yes" if r["kept_up"] else "**no**"),
+        f"{r['wall_seconds']:.0f}",
+        f"{r.get('baseline_seconds', 0):.1f}",
+        f"{r.get('load_average_1m_before', 0):.1f}",
+    ]
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,11 @@ def _fmt_seconds(s: Summary | None) -> str:
     return f"{s.median:.1f} s (median of {s.runs}, {s.low:.1f}-{s.high:.1f})"
 
 
+def _fmt_median(values: list[dict[str, Any]]) -> str:
+    """The median seconds of a measure's runs, with their count and range."""
+    return _fmt_seconds(summarize(_seconds(values)))
+
+
 def _fmt_ratio(values: list[float], suffix: str = "x") -> str:
     s = summarize(values)
     if s is None:
@@ -269,8 +280,17 @@ def _paired(
     return [ratio(x["seconds"], y["seconds"]) for x, y in zip(a, b, strict=False) if y["seconds"]]
 
 
+def _over(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[float]:
+    """a / b for each repetition that ran both."""
+    return _paired(a, b, lambda x, y: x / y)
+
+
 def _median(values: list[dict[str, Any]]) -> float | None:
     return statistics.median(_seconds(values)) if values else None
+
+
+def _median_ratio(ratios: list[float]) -> float | None:
+    return statistics.median(ratios) if ratios else None
 
 
 def _goal_at(scales: tuple[str, ...]) -> str:
@@ -285,194 +305,235 @@ def _met(value: float | None, ok: Callable[[float], bool]) -> str:
 
 
 def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
+    """The rows of the goals table, in GOAL_MEASURES' order, each group at every scale run."""
     scales = [s for s in ("S", "M", "L") if s in results["scales"]]
-    runs = {s: results["scales"][s] for s in scales}
-    measures = {s: runs[s]["measures"] for s in scales}
-    rows: list[GoalRow] = []
+    measures = {s: results["scales"][s]["measures"] for s in scales}
+    largest = scales[-1] if scales else None
+    run = results["scales"][largest] if largest else {}
+    return [
+        *_ingest_rows(measures),
+        *_full_build_rows(measures),
+        *(_pandas_row(scale, m) for scale, m in measures.items()),
+        *(_minute_row(scale, m) for scale, m in measures.items()),
+        *_incremental_history_rows(measures),
+        *_incremental_vs_full_rows(run.get("measures", {}), largest),
+        *_report_query_rows(run.get("report_queries", {}), largest),
+        *_replay_goal_rows(measures),
+        *_reports_build_rows(measures),
+        *([_largest_scale_row(run, largest)] if largest else []),
+    ]
 
-    def paired_row(
-        label: str,
-        scale: str,
-        a: str,
-        b: str,
-        compared: str,
-        goal: str,
-        limit: float,
-        goal_at: tuple[str, ...] = ("S", "M", "L"),
-    ) -> None:
-        m = measures[scale]
-        ratios = _paired(m.get(a, []), m.get(b, []), lambda x, y: x / y)
-        median = statistics.median(ratios) if ratios else None
-        rows.append(
-            GoalRow(
-                f"{label} ({scale})",
-                _fmt_seconds(summarize(_seconds(m.get(a, [])))),
-                f"{compared}: {_fmt_seconds(summarize(_seconds(m.get(b, []))))}",
-                _fmt_ratio(ratios),
-                goal,
-                _met(median, lambda r: r <= limit) if scale in goal_at else _goal_at(goal_at),
-            )
-        )
 
-    for scale in scales:
+def paired_row(
+    m: Measures,
+    scale: str,
+    label: str,
+    *,
+    measure: str,
+    baseline: str,
+    compared: str,
+    goal: str,
+    limit: float,
+    goal_at: tuple[str, ...] = ("S", "M", "L"),
+) -> GoalRow:
+    """`measure` against `baseline` at one scale: met if the median of the paired ratios
+    measure / baseline is at most `limit` (at the scales in `goal_at`; elsewhere the row
+    shows the trend)."""
+    ratios = _over(m.get(measure, []), m.get(baseline, []))
+    median = _median_ratio(ratios)
+    return GoalRow(
+        f"{label} ({scale})",
+        _fmt_median(m.get(measure, [])),
+        f"{compared}: {_fmt_median(m.get(baseline, []))}",
+        _fmt_ratio(ratios),
+        goal,
+        _met(median, lambda r: r <= limit) if scale in goal_at else _goal_at(goal_at),
+    )
+
+
+def _ingest_rows(measures: dict[str, Measures]) -> list[GoalRow]:
+    compared = "bare DuckDB insert of the same arrow tables"
+    return [
         paired_row(
+            m,
+            scale,
             "ingest through dlt",
-            scale,
-            "ingest_dlt",
-            "ingest_bare",
-            "bare DuckDB insert of the same arrow tables",
-            "<= 3x",
-            3.0,
+            measure="ingest_dlt",
+            baseline="ingest_bare",
+            compared=compared,
+            goal="<= 3x",
+            limit=3.0,
         )
-    for scale in scales:
+        for scale, m in measures.items()
+    ]
+
+
+def _full_build_rows(measures: dict[str, Measures]) -> list[GoalRow]:
+    """dbt's full build against its compiled SQL run bare: models only, then with tests."""
+    models = [
         paired_row(
+            m,
+            scale,
             "full dbt build, models only",
-            scale,
-            "dbt_models_full",
-            "bare_models",
-            "the compiled SQL run bare in one DuckDB session",
-            "<= 2x",
-            2.0,
+            measure="dbt_models_full",
+            baseline="bare_models",
+            compared="the compiled SQL run bare in one DuckDB session",
+            goal="<= 2x",
+            limit=2.0,
             goal_at=("L",),
         )
-    for scale in scales:
+        for scale, m in measures.items()
+    ]
+    with_tests = [
         paired_row(
-            "full dbt build with tests",
+            m,
             scale,
-            "dbt_build_full",
-            "bare_build",
-            "the compiled SQL and data tests run bare",
-            "<= 2x",
-            2.0,
+            "full dbt build with tests",
+            measure="dbt_build_full",
+            baseline="bare_build",
+            compared="the compiled SQL and data tests run bare",
+            goal="<= 2x",
+            limit=2.0,
             goal_at=("L",),
         )
-    for scale in scales:
-        m = measures[scale]
-        speedups = _paired(m.get("pandas", []), m.get("dbt_models_full", []), lambda p, d: p / d)
-        pure = _paired(m.get("pandas", []), m.get("bare_pandas_scope", []), lambda p, d: p / d)
-        median = statistics.median(speedups) if speedups else None
-        rows.append(
-            GoalRow(
-                f"full build vs pandas ({scale})",
-                "dbt models only: "
-                + _fmt_seconds(summarize(_seconds(m.get("dbt_models_full", [])))),
-                "pandas, daily features and minute marts: "
-                + _fmt_seconds(summarize(_seconds(m.get("pandas", []))))
-                + "; the same models' SQL run bare: "
-                + _fmt_seconds(summarize(_seconds(m.get("bare_pandas_scope", [])))),
-                f"pandas / dbt = {_fmt_ratio(speedups)}; "
-                f"pandas / same SQL bare = {_fmt_ratio(pure)}",
-                "SQL >= 5x faster",
-                _met(median, lambda r: r >= 5.0) if scale in ("M", "L") else _goal_at(("M", "L")),
-            )
-        )
+        for scale, m in measures.items()
+    ]
+    return models + with_tests
 
-    for scale in scales:
-        m = measures[scale]
-        sql = m.get("bare_minute_scope", [])
-        to_floor = _paired(sql, m.get("minute_floor", []), lambda q, f: q / f)
-        polars_over_sql = _paired(m.get("polars", []), sql, lambda p, q: p / q)
-        floor_median = statistics.median(to_floor) if to_floor else None
-        polars_median = statistics.median(polars_over_sql) if polars_over_sql else None
-        if scale not in ("M", "L"):
-            met = _goal_at(("M", "L"))
-        elif floor_median is None or polars_median is None:
-            met = "n/a"
-        else:
-            met = "yes" if floor_median <= 1.5 and polars_median >= 1.5 else "**no**"
-        rows.append(
-            GoalRow(
-                f"minute models vs floor and polars ({scale})",
-                "the minute outputs' SQL, bare: " + _fmt_seconds(summarize(_seconds(sql))),
-                "floor: "
-                + _fmt_seconds(summarize(_seconds(m.get("minute_floor", []))))
-                + "; polars lazy, same outputs: "
-                + _fmt_seconds(summarize(_seconds(m.get("polars", [])))),
-                f"SQL / floor = {_fmt_ratio(to_floor)}; "
-                f"polars / SQL = {_fmt_ratio(polars_over_sql)}",
-                "SQL <= 1.5x the floor and >= 1.5x faster than polars",
-                met,
-            )
-        )
 
-    incremental = [s for s in scales if measures[s].get("dbt_models_incremental")]
+def _pandas_row(scale: str, m: Measures) -> GoalRow:
+    speedups = _over(m.get("pandas", []), m.get("dbt_models_full", []))
+    pure = _over(m.get("pandas", []), m.get("bare_pandas_scope", []))
+    median = _median_ratio(speedups)
+    return GoalRow(
+        f"full build vs pandas ({scale})",
+        "dbt models only: " + _fmt_median(m.get("dbt_models_full", [])),
+        "pandas, daily features and minute marts: "
+        + _fmt_median(m.get("pandas", []))
+        + "; the same models' SQL run bare: "
+        + _fmt_median(m.get("bare_pandas_scope", [])),
+        f"pandas / dbt = {_fmt_ratio(speedups)}; pandas / same SQL bare = {_fmt_ratio(pure)}",
+        "SQL >= 5x faster",
+        _met(median, lambda r: r >= 5.0) if scale in ("M", "L") else _goal_at(("M", "L")),
+    )
+
+
+def _minute_row(scale: str, m: Measures) -> GoalRow:
+    """The minute outputs' SQL against the floor (a scan and sort) and against polars."""
+    sql = m.get("bare_minute_scope", [])
+    to_floor = _over(sql, m.get("minute_floor", []))
+    polars_over_sql = _over(m.get("polars", []), sql)
+    return GoalRow(
+        f"minute models vs floor and polars ({scale})",
+        "the minute outputs' SQL, bare: " + _fmt_median(sql),
+        "floor: "
+        + _fmt_median(m.get("minute_floor", []))
+        + "; polars lazy, same outputs: "
+        + _fmt_median(m.get("polars", [])),
+        f"SQL / floor = {_fmt_ratio(to_floor)}; polars / SQL = {_fmt_ratio(polars_over_sql)}",
+        "SQL <= 1.5x the floor and >= 1.5x faster than polars",
+        _minute_met(scale, _median_ratio(to_floor), _median_ratio(polars_over_sql)),
+    )
+
+
+def _minute_met(scale: str, floor_median: float | None, polars_median: float | None) -> str:
+    if scale not in ("M", "L"):
+        return _goal_at(("M", "L"))
+    if floor_median is None or polars_median is None:
+        return "n/a"
+    return "yes" if floor_median <= 1.5 and polars_median >= 1.5 else "**no**"
+
+
+def _incremental_history_rows(measures: dict[str, Measures]) -> list[GoalRow]:
+    """The new day's build on the two largest histories: it should barely grow."""
+    incremental = [s for s, m in measures.items() if m.get("dbt_models_incremental")]
+    rows = []
     for kind, measure in (
         ("models only", "dbt_models_incremental"),
         ("dbt build", "dbt_build_incremental"),
     ):
         label = f"incremental day, {kind}: larger vs smaller history"
-        if len(incremental) >= 2:
-            large, small = incremental[-1], incremental[-2]
-            a, b = _median(measures[large][measure]), _median(measures[small][measure])
-            ratio = a / b if a is not None and b else None
-            rows.append(
-                GoalRow(
-                    f"{label} ({large} vs {small})",
-                    f"{large}: {_fmt_seconds(summarize(_seconds(measures[large][measure])))}",
-                    f"{small}: {_fmt_seconds(summarize(_seconds(measures[small][measure])))}",
-                    f"{ratio:.2f}x (ratio of medians)" if ratio else "n/a",
-                    "<= 1.5x",
-                    _met(ratio, lambda r: r <= 1.5),
-                )
-            )
-        else:
+        if len(incremental) < 2:
             rows.append(GoalRow(label, "n/a: needs two scales", "", "n/a", "<= 1.5x", "n/a"))
+            continue
+        large, small = incremental[-1], incremental[-2]
+        a, b = _median(measures[large][measure]), _median(measures[small][measure])
+        ratio = a / b if a is not None and b else None
+        rows.append(
+            GoalRow(
+                f"{label} ({large} vs {small})",
+                f"{large}: {_fmt_median(measures[large][measure])}",
+                f"{small}: {_fmt_median(measures[small][measure])}",
+                f"{ratio:.2f}x (ratio of medians)" if ratio else "n/a",
+                "<= 1.5x",
+                _met(ratio, lambda r: r <= 1.5),
+            )
+        )
+    return rows
 
-    largest = scales[-1] if scales else None
+
+def _incremental_vs_full_rows(m: Measures, largest: str | None) -> list[GoalRow]:
+    """The new day's build as a share of the full build, at the largest scale."""
+    rows = []
     for kind, inc, full in (
         ("models only", "dbt_models_incremental", "dbt_models_full"),
         ("dbt build", "dbt_build_incremental", "dbt_build_full"),
     ):
-        m = measures.get(largest, {}) if largest else {}
         a, b = _median(m.get(inc, [])), _median(m.get(full, []))
         ratio = a / b if a is not None and b else None
         rows.append(
             GoalRow(
                 f"incremental day vs full build, {kind} ({largest})",
-                _fmt_seconds(summarize(_seconds(m.get(inc, [])))),
-                f"full build: {_fmt_seconds(summarize(_seconds(m.get(full, []))))}",
+                _fmt_median(m.get(inc, [])),
+                f"full build: {_fmt_median(m.get(full, []))}",
                 f"{100 * ratio:.0f} % (ratio of medians)" if ratio is not None else "n/a",
                 "<= 10 %",
                 _met(ratio, lambda r: r <= 0.10),
             )
         )
+    return rows
 
-    queries = runs[largest].get("report_queries", {}) if largest else {}
+
+def _report_query_rows(queries: dict[str, Any], largest: str | None) -> list[GoalRow]:
     if not queries:
-        rows.append(
-            GoalRow("report source query", "not measured", "", "", "< 100 ms median", "n/a")
-        )
-    for name, q in sorted(queries.items()):
-        if "error" in q:
-            label = f"report source query `{name}` ({largest})"
-            rows.append(
-                GoalRow(label, f"failed: {q['error']}", "", "", "< 100 ms median", "**no**")
-            )
-            continue
-        s = summarize(q["seconds"])
-        assert s is not None
-        rows.append(
-            GoalRow(
-                f"report source query `{name}` ({largest})",
-                f"{1000 * s.median:.1f} ms median of {s.runs} "
-                f"({1000 * s.low:.1f}-{1000 * s.high:.1f}), {q['rows']} rows",
-                "",
-                "",
-                "< 100 ms median",
-                _met(s.median, lambda v: v < 0.100),
-            )
-        )
+        return [GoalRow("report source query", "not measured", "", "", "< 100 ms median", "n/a")]
+    return [_report_query_row(name, q, largest) for name, q in sorted(queries.items())]
 
-    replayed = [s for s in scales if _replay_runs(measures[s])]
+
+def _report_query_row(name: str, q: dict[str, Any], largest: str | None) -> GoalRow:
+    label = f"report source query `{name}` ({largest})"
+    if "error" in q:
+        return GoalRow(label, f"failed: {q['error']}", "", "", "< 100 ms median", "**no**")
+    s = summarize(q["seconds"])
+    assert s is not None
+    return GoalRow(
+        label,
+        f"{1000 * s.median:.1f} ms median of {s.runs} "
+        f"({1000 * s.low:.1f}-{1000 * s.high:.1f}), {q['rows']} rows",
+        "",
+        "",
+        "< 100 ms median",
+        _met(s.median, lambda v: v < 0.100),
+    )
+
+
+def _replay_goal_rows(measures: dict[str, Measures]) -> list[GoalRow]:
+    replayed = [s for s, m in measures.items() if _replay_runs(m)]
     if not replayed:
-        for label in ("replay at 60x, landing -> queryable", "replay, highest speed that keeps up"):
-            rows.append(GoalRow(label, "not measured (--replay-at)", "", "", "", "n/a"))
-    for scale in replayed:
-        rows.extend(replay_rows(scale, measures[scale]))
+        return [
+            GoalRow(label, "not measured (--replay-at)", "", "", "", "n/a")
+            for label in (
+                "replay at 60x, landing -> queryable",
+                "replay, highest speed that keeps up",
+            )
+        ]
+    return [row for scale in replayed for row in replay_rows(scale, measures[scale])]
 
-    built = [s for s in scales if measures[s].get("reports_build")]
+
+def _reports_build_rows(measures: dict[str, Measures]) -> list[GoalRow]:
+    built = [s for s, m in measures.items() if m.get("reports_build")]
     if not built:
-        rows.append(
+        return [
             GoalRow(
                 "reports build",
                 "not run (--reports-at)",
@@ -481,50 +542,48 @@ def goal_rows(results: dict[str, Any]) -> list[GoalRow]:
                 "time and peak memory reported",
                 "n/a",
             )
-        )
-    for scale in built:
-        sample = measures[scale]["reports_build"][0]
-        steps = ", ".join(
-            f"{k.split()[-1] if k.startswith('npm') else k.split()[0]} {v:.0f} s"
-            for k, v in sample["detail"].get("steps", {}).items()
-        )
-        rows.append(
-            GoalRow(
-                f"reports build ({scale})",
-                f"{sample['seconds']:.0f} s, peak {sample['peak_rss_mib'] / 1024:.1f} GiB (1 run)",
-                steps,
-                "",
-                "time and peak memory reported",
-                "reported",
-            )
-        )
+        ]
+    return [_reports_build_row(scale, measures[scale]["reports_build"][0]) for scale in built]
 
-    if largest:
-        run = runs[largest]
-        done = "finished_at" in run
-        peak = max(
-            (v["peak_rss_mib"] for values in run["measures"].values() for v in values), default=0.0
-        )
-        total = sum(
-            v["wall_seconds"]
-            for measure, values in run["measures"].items()
-            if measure not in DERIVED
-            for v in values
-        )
-        rows.append(
-            GoalRow(
-                f"largest scale completes on this machine ({largest})",
-                f"{'completed' if done else 'did not complete'}: {total / 60:.0f} min of measured "
-                f"runs, largest process peak {peak / 1024:.1f} GiB",
-                run["describe"],
-                "",
-                "completes" + ("" if largest == "L" else " (at L)"),
-                "yes"
-                if done and largest == "L"
-                else ("n/a: L not run" if largest != "L" else "**no**"),
-            )
-        )
-    return rows
+
+def _reports_build_row(scale: str, sample: dict[str, Any]) -> GoalRow:
+    """Time and peak memory of the build, with each build.sh step's seconds."""
+    steps = ", ".join(
+        f"{k.split()[-1] if k.startswith('npm') else k.split()[0]} {v:.0f} s"
+        for k, v in sample["detail"].get("steps", {}).items()
+    )
+    return GoalRow(
+        f"reports build ({scale})",
+        f"{sample['seconds']:.0f} s, peak {sample['peak_rss_mib'] / 1024:.1f} GiB (1 run)",
+        steps,
+        "",
+        "time and peak memory reported",
+        "reported",
+    )
+
+
+def _largest_scale_row(run: dict[str, Any], largest: str) -> GoalRow:
+    """Did the largest scale run finish, in how long (measured runs only) and how much memory."""
+    done = "finished_at" in run
+    peak = max(
+        (v["peak_rss_mib"] for values in run["measures"].values() for v in values), default=0.0
+    )
+    total = sum(
+        v["wall_seconds"]
+        for measure, values in run["measures"].items()
+        if measure not in DERIVED
+        for v in values
+    )
+    met = ("yes" if done else "**no**") if largest == "L" else "n/a: L not run"
+    return GoalRow(
+        f"largest scale completes on this machine ({largest})",
+        f"{'completed' if done else 'did not complete'}: {total / 60:.0f} min of measured "
+        f"runs, largest process peak {peak / 1024:.1f} GiB",
+        run["describe"],
+        "",
+        "completes" + ("" if largest == "L" else " (at L)"),
+        met,
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -659,11 +718,29 @@ def _pandas_agreement(results: dict[str, Any]) -> list[str]:
 
 
 def render(results: dict[str, Any]) -> str:
-    machine = results["machine"]
+    """The generated part of docs/benchmarks.md, markers included."""
     scales = list(results["scales"])
+    largest = scales[-1] if scales else None
     lines = [
         BEGIN,
         "",
+        *_header(results),
+        *_goals_section(results),
+        *_measurements_sections(results),
+        *_slowest_sections(results, largest),
+        *_explain_section(results, largest),
+        *_replay_section(results),
+        *_pandas_section(results),
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    """Where, when and how it was measured, the scales, and how noisy the machine was."""
+    machine = results["machine"]
+    scales = list(results["scales"])
+    return [
         f"Measured {results['date']} on {machine['cores']} cores, {machine['memory_gib']:.0f} GiB "
         f"({machine['cpu']}); {machine['versions']}; commit {results['commit']}.",
         "",
@@ -681,6 +758,11 @@ def render(results: dict[str, Any]) -> str:
         + ". "
         + _sharing(results),
         "",
+    ]
+
+
+def _goals_section(results: dict[str, Any]) -> list[str]:
+    return [
         "## Goals (issue 9)",
         "",
         *_table(
@@ -691,6 +773,12 @@ def render(results: dict[str, Any]) -> str:
             ],
         ),
         "",
+    ]
+
+
+def _measurements_sections(results: dict[str, Any]) -> list[str]:
+    """Every measurement, and where ingest's time goes."""
+    return [
         "## Every measurement",
         "",
         *_all_measurements(results),
@@ -700,64 +788,79 @@ def render(results: dict[str, Any]) -> str:
         *_dlt_steps(results),
         "",
     ]
-    largest = scales[-1] if scales else None
-    if largest and results["scales"][largest]["measures"].get("dbt_models_full"):
-        lines += [
-            f"## Slowest models, full build at {largest} "
-            "(dbt's execution time per model, run_results.json)",
-            "",
-            "dbt runs two models at a time (threads: 2), so the shares add up to more than 100 %.",
-            "",
-            *_slowest(results, largest, "dbt_models_full", "model."),
-            "",
-            f"## Slowest data tests at {largest} (dbt build --full-refresh)",
-            "",
-            *_slowest(results, largest, "dbt_build_full", "test."),
-            "",
-            f"## Slowest models, incremental new day at {largest}",
-            "",
-            *_slowest(results, largest, "dbt_models_incremental", "model."),
-            "",
-        ]
+
+
+def _slowest_sections(results: dict[str, Any], largest: str | None) -> list[str]:
+    """The slowest models and tests at the largest scale, if it ran the full build."""
+    if not (largest and results["scales"][largest]["measures"].get("dbt_models_full")):
+        return []
+    return [
+        f"## Slowest models, full build at {largest} "
+        "(dbt's execution time per model, run_results.json)",
+        "",
+        "dbt runs two models at a time (threads: 2), so the shares add up to more than 100 %.",
+        "",
+        *_slowest(results, largest, "dbt_models_full", "model."),
+        "",
+        f"## Slowest data tests at {largest} (dbt build --full-refresh)",
+        "",
+        *_slowest(results, largest, "dbt_build_full", "test."),
+        "",
+        f"## Slowest models, incremental new day at {largest}",
+        "",
+        *_slowest(results, largest, "dbt_models_incremental", "model."),
+        "",
+    ]
+
+
+def _explain_section(results: dict[str, Any], largest: str | None) -> list[str]:
     explain = results["scales"].get(largest, {}).get("explain") if largest else None
-    if explain:
-        lines += [
-            f"## EXPLAIN ANALYZE of the slowest model at {largest}: "
-            f"`{explain['model'].split('.')[-1]}`",
-            "",
-            f"The compiled select alone took {explain['seconds']:.1f} s; its costliest operators:",
-            "",
-            *_table(
-                ["operator", "s", "rows out", "detail"],
+    if not explain:
+        return []
+    return [
+        f"## EXPLAIN ANALYZE of the slowest model at {largest}: "
+        f"`{explain['model'].split('.')[-1]}`",
+        "",
+        f"The compiled select alone took {explain['seconds']:.1f} s; its costliest operators:",
+        "",
+        *_table(
+            ["operator", "s", "rows out", "detail"],
+            [
                 [
-                    [
-                        o["operator"],
-                        f"{o['seconds']:.2f}",
-                        f"{o['rows']:,}" if o["rows"] is not None else "",
-                        o["detail"],
-                    ]
-                    for o in explain["operators"]
-                ],
-            ),
-            "",
-        ]
-    if any(_replay_runs(run["measures"]) for run in results["scales"].values()):
-        lines += [
-            "## Intraday replay (issue 16)",
-            "",
-            "`python -m ingest replay --session <new day> --speed X --plain` from each scale's "
-            f"warehouse, a dbt batch every {_batch_minutes(results)} landed minutes "
-            "(`--batch-minutes`; docs/replay.md). Speeds climb while "
-            "the backlog stays bounded (on the least-squares trend of each batch's backlog over "
-            "the session, it gains no more than one median batch's minutes); `max` lands "
-            "without waiting, so it has no backlog and gives the throughput. One run each; "
-            "latency is from a minute's landing to the end of the dbt batch that made it "
-            "queryable (nearest-rank percentiles).",
-            "",
-            *_replay_table(results),
-            "",
-        ]
-    lines += [
+                    o["operator"],
+                    f"{o['seconds']:.2f}",
+                    f"{o['rows']:,}" if o["rows"] is not None else "",
+                    o["detail"],
+                ]
+                for o in explain["operators"]
+            ],
+        ),
+        "",
+    ]
+
+
+def _replay_section(results: dict[str, Any]) -> list[str]:
+    if not any(_replay_runs(run["measures"]) for run in results["scales"].values()):
+        return []
+    return [
+        "## Intraday replay (issue 16)",
+        "",
+        "`python -m ingest replay --session <new day> --speed X --plain` from each scale's "
+        f"warehouse, a dbt batch every {_batch_minutes(results)} landed minutes "
+        "(`--batch-minutes`; docs/replay.md). Speeds climb while "
+        "the backlog stays bounded (on the least-squares trend of each batch's backlog over "
+        "the session, it gains no more than one median batch's minutes); `max` lands "
+        "without waiting, so it has no backlog and gives the throughput. One run each; "
+        "latency is from a minute's landing to the end of the dbt batch that made it "
+        "queryable (nearest-rank percentiles).",
+        "",
+        *_replay_table(results),
+        "",
+    ]
+
+
+def _pandas_section(results: dict[str, Any]) -> list[str]:
+    return [
         "## The pandas reference agrees with the marts",
         "",
         "Checked once per scale after the timed run (bench/pandas_reference.py); the relative "
@@ -765,9 +868,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         *_pandas_agreement(results),
         "",
-        END,
     ]
-    return "\n".join(lines)
 
 
 def _sharing(results: dict[str, Any]) -> str:

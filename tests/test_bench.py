@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from bench.render import BEGIN, END, GOAL_MEASURES
+from bench.render import BEGIN, END, GOAL_MEASURES, goal_rows
 from sampleworld.market import SAMPLE_UNIVERSE, synthetic_universe
 from tests.pipeline import REPO
 
@@ -72,6 +72,47 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
     agreement = measures["pandas"][0]["detail"]["agreement"]["fct_price_features_daily"]
     assert agreement["rows_pandas"] == agreement["rows_mart"] == agreement["rows_matched"]
     assert results["scales"]["S"]["explain"]["operators"]
+
+
+def _runs(*seconds: float) -> list[dict]:
+    return [{"seconds": s, "wall_seconds": s, "peak_rss_mib": 512.0, "detail": {}} for s in seconds]
+
+
+def test_goal_rows_pair_runs_and_set_each_goal_at_its_scales() -> None:
+    """Without running the bench: the goal table on hand-made timings, in issue 9's order,
+    each ratio paired per repetition and each goal judged only at the scales it is set at."""
+    results = {
+        "scales": {
+            "S": {"describe": "small", "measures": {
+                "ingest_dlt": _runs(4.0, 9.0), "ingest_bare": _runs(2.0, 2.0),
+                "dbt_models_full": _runs(6.0), "bare_models": _runs(2.0),
+                "dbt_models_incremental": _runs(1.0), "dbt_build_incremental": _runs(2.0)}},
+            "L": {"describe": "large", "finished_at": "t", "measures": {
+                "ingest_dlt": _runs(3.0), "ingest_bare": _runs(2.0),
+                "dbt_models_full": _runs(3.0), "bare_models": _runs(2.0),
+                "dbt_models_incremental": _runs(3.0), "dbt_build_incremental": _runs(5.0)}},
+        }
+    }  # fmt: skip
+    rows = goal_rows(results)
+    met = {r.measure: (r.ratio, r.met) for r in rows}
+
+    order = [next(g for g in GOAL_MEASURES if r.measure.startswith(g)) for r in rows]
+    assert order == sorted(order, key=GOAL_MEASURES.index) and set(order) == set(GOAL_MEASURES)
+    assert met["ingest through dlt (S)"] == ("3.25x (2.00-4.50)", "**no**")  # median of 2, 4.5
+    assert met["ingest through dlt (L)"] == ("1.50x", "yes")
+    assert met["full dbt build, models only (S)"] == ("3.00x", "n/a (goal at L)")
+    assert met["full dbt build, models only (L)"] == ("1.50x", "yes")
+    assert met["full dbt build with tests (L)"] == ("n/a", "n/a")
+    assert met["incremental day, models only: larger vs smaller history (L vs S)"] == (
+        "3.00x (ratio of medians)",
+        "**no**",
+    )
+    assert met["incremental day vs full build, models only (L)"] == (
+        "100 % (ratio of medians)",
+        "**no**",
+    )
+    assert met["largest scale completes on this machine (L)"][1] == "yes"
+    assert rows[-1].value == "completed: 0 min of measured runs, largest process peak 0.5 GiB"
 
 
 def test_the_floor_runs_the_python_model_as_a_full_refresh() -> None:

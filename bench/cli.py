@@ -163,10 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--replay-batch-minutes",
         type=_positive,
-        default=5,
+        default=None,
         metavar="N",
-        help="the replay's --batch-minutes: a dbt batch every N landed minutes (default: 5, "
-        "the replay's own default)",
+        help="the replay's --batch-minutes: a dbt batch every N landed minutes (default: the "
+        "replay's own, a batch as soon as a minute lands, and 5 minutes a batch at max speed)",
     )
     parser.add_argument(
         "--replay-minutes",

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from ingest.config import Warehouse
+from ingest.intraday.command import batch_minutes_for
 from ingest.intraday.feed import Arrival, SessionFeed
 from ingest.intraday.replay import BatchRecord, Lander, ReplayStats, percentile, run_replay
 from tests.pipeline import REPO, dbt, ingest, warehouse_env
@@ -108,6 +109,41 @@ def test_a_slow_batch_makes_the_next_one_larger_and_latency_is_measured() -> Non
     assert min(stats.latencies) == pytest.approx(8.0, abs=0.01)
     assert stats.kept_up and stats.backlog_growth() <= 1, stats.backlog_growth()
     assert "kept up" in stats.summary_lines()[-1]
+
+
+def test_a_batch_per_landed_minute_waits_for_no_other_minute() -> None:
+    """The default in real time (one minute a batch): a minute is queryable one landing and
+    one dbt run after it is due, and batches grow by themselves to what lands while dbt runs;
+    with batches of 5 minutes the first minutes of each also wait for four more to land."""
+
+    def replay(batch_minutes: int) -> ReplayStats:
+        clock = FakeClock()
+
+        def land(chunk: list[Arrival]) -> int:
+            clock.now += 0.2
+            return len(chunk)
+
+        def transform() -> float:
+            clock.now += 2.5
+            return 2.5
+
+        return run_replay(
+            feed(120),
+            land,
+            transform,
+            speed=60,
+            batch_minutes=batch_minutes,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+
+    one, five = replay(1), replay(5)
+    assert max(one.latencies) == pytest.approx(2.5, abs=0.01)  # the dbt run, nothing else
+    sizes = [b.minutes for b in one.batches[1:-1]]
+    assert set(sizes) <= {2, 3, 4} and sum(b.minutes for b in one.batches) == 120, sizes
+    assert one.kept_up
+    assert max(five.latencies) > 6.0  # four more minutes (4 s at 60x) before its batch ran
+    assert batch_minutes_for(60.0) == 1 and batch_minutes_for(math.inf) == 5
 
 
 MEASURED = json.loads((REPO / "tests/data/replay/replay_60x_batches_measured.json").read_text())

@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 DEFAULT_REPLAY_WAREHOUSE = DATA_DIR / "replay" / "warehouse.duckdb"
 
 
+# In real time a batch starts as soon as a minute lands: a minute then waits for no other, and
+# the minutes landing while dbt runs make the next batch (as large as dbt is slow). Without a
+# clock (--speed max) every minute is due at once, so one minute a batch would only multiply
+# dbt's fixed cost: there, a batch is this many minutes. docs/replay.md, "Batches".
+MAX_SPEED_BATCH_MINUTES = 5
+
+
+def batch_minutes_for(speed: float) -> int:
+    """The default --batch-minutes at `speed` (minutes per real minute; inf for max)."""
+    return MAX_SPEED_BATCH_MINUTES if math.isinf(speed) else 1
+
+
 def _speed(text: str) -> float:
     if text.strip().lower() == "max":
         return math.inf
@@ -72,10 +84,12 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
     parser.add_argument(
         "--batch-minutes",
         type=positive(int),
-        default=5,
+        default=None,
         metavar="N",
-        help="run dbt once this many new minutes have landed (default: 5); a batch that "
-        "takes longer than N simulated minutes makes the next one larger",
+        help="run dbt once this many new minutes have landed (default: 1, a batch as soon as "
+        f"a minute lands; with --speed max, {MAX_SPEED_BATCH_MINUTES}); minutes that land "
+        "while a batch runs go into the next one, so batches grow when dbt is slower than the "
+        "clock",
     )
     parser.add_argument(
         "--tickers", type=ticker_list, metavar="T1,T2", help="replay only these tickers"
@@ -135,6 +149,8 @@ def add_parser(sub: argparse._SubParsersAction, *, date_type, ticker_list) -> No
 
 def run(args: argparse.Namespace) -> int:
     """The whole replay; returns the exit code. Errors are raised as ConfigError (one line)."""
+    if args.batch_minutes is None:
+        args.batch_minutes = batch_minutes_for(args.speed)
     from ingest.intraday.feed import (
         SessionFeed,
         latest_session,

@@ -22,6 +22,9 @@ log = logging.getLogger("bench")
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+# "With tests" is what `make build` runs: the models and their data tests. Unit tests check the
+# code on fixed inputs (CI runs them); the bare side runs no unit test either.
+WITH_DATA_TESTS = ["--exclude-resource-type", "unit_test"]
 REPORT_SOURCES = REPO / "reports" / "sources" / "warehouse"
 # The comparisons. The setup runs before them: generation, then (for all but ingest) the
 # history, a first build and the new day.
@@ -44,7 +47,7 @@ class Settings:
     replay: bool = False  # replay the new day minute by minute at this scale (issue 16)
     replay_speeds: tuple[str, ...] = REPLAY_SPEEDS
     replay_minutes: int | None = None  # only the session's first N minutes (the smoke test)
-    replay_batch_minutes: int = 5
+    replay_batch_minutes: int | None = None  # None: the replay's own default
 
 
 class ScaleRun:
@@ -224,7 +227,7 @@ class ScaleRun:
         compiled = self.folder / "compiled"
         for rep in range(self.settings.repeat):
             self.dbt("dbt_models_full", "--full-refresh", *MODELS_ONLY, rep=rep)
-            self.dbt("dbt_build_full", "--full-refresh", rep=rep)
+            self.dbt("dbt_build_full", "--full-refresh", *WITH_DATA_TESTS, rep=rep)
             if rep == 0:  # the compiled SQL of a full-refresh build: the floor's input
                 compiled.mkdir(exist_ok=True)
                 shutil.copyfile(
@@ -313,7 +316,7 @@ class ScaleRun:
             shutil.copyfile(snapshot, self.warehouse)
             self.dbt("dbt_models_incremental", *MODELS_ONLY, rep=rep)
             shutil.copyfile(snapshot, self.warehouse)
-            self.dbt("dbt_build_incremental", rep=rep)
+            self.dbt("dbt_build_incremental", *WITH_DATA_TESTS, rep=rep)
 
     def replays(self, session: Any) -> None:
         """Issue 16: `python -m ingest replay` of the new day from this scale's warehouse, at
@@ -346,7 +349,8 @@ class ScaleRun:
             command += ["--from-warehouse", str(self.warehouse), "--session", str(session)]
             command += ["--replay-warehouse", str(folder / "warehouse.duckdb")]
             command += ["--speed", speed, "--stats-json", str(stats)]
-            command += ["--batch-minutes", str(self.settings.replay_batch_minutes)]
+            if self.settings.replay_batch_minutes is not None:
+                command += ["--batch-minutes", str(self.settings.replay_batch_minutes)]
             if self.settings.replay_minutes:
                 command += ["--minutes", str(self.settings.replay_minutes)]
             load_before = os.getloadavg()[0]

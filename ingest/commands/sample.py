@@ -15,9 +15,6 @@ from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import pyarrow as pa
 
 from ingest.audit import RunReport
 from ingest.commands.options import iso_date, ticker_list
@@ -94,10 +91,10 @@ def _sample_world() -> ModuleType:
 def run(args: argparse.Namespace, warehouse: Warehouse) -> list[RunReport]:
     from ingest import calendar
     from ingest.runner import run_source
-
-    world = _sample_world()
     from ingest.yfinance.replay import emulated_provider
     from ingest.yfinance.source import FetchPlan, market_data
+
+    world = _sample_world()
 
     as_of = args.as_of or calendar.last_closed_session()
     known = {t.symbol for t in world.SAMPLE_UNIVERSE}
@@ -160,6 +157,10 @@ def load_sample_brokerage(
     real exports go through (so a re-run finds the files unchanged and skips them). With
     `until` before the sample's as-of date, only transactions executed through that New York
     day are exported, as a broker's export on that day would hold."""
+    from zoneinfo import ZoneInfo
+
+    import pyarrow as pa
+
     from ingest.brokerage.inbox import brokerage_csv
     from ingest.runner import run_source
     from sampleworld.brokerage import generate_brokerage, write_exports

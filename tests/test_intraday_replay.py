@@ -78,28 +78,36 @@ def test_at_infinite_speed_batches_are_batch_minutes_long() -> None:
     assert len(stats.latencies) == 12
 
 
-def test_a_slow_batch_makes_the_next_one_larger_and_latency_is_measured() -> None:
-    # 60x: a minute a second. Landing takes 0.5 s, dbt 8 s: after the first batch of 5
-    # minutes, 8 more minutes are due, landed together, and the backlog stays bounded.
+def timed_replay(
+    minutes: int, *, batch_minutes: int, land_seconds: float, dbt_seconds: float
+) -> ReplayStats:
+    """A replay at 60x on the fake clock, each landing and each dbt batch taking the time
+    given."""
     clock = FakeClock()
 
     def land(chunk: list[Arrival]) -> int:
-        clock.now += 0.5
+        clock.now += land_seconds
         return len(chunk)
 
     def transform() -> float:
-        clock.now += 8.0
-        return 8.0
+        clock.now += dbt_seconds
+        return dbt_seconds
 
-    stats = run_replay(
-        feed(60),
+    return run_replay(
+        feed(minutes),
         land,
         transform,
         speed=60,
-        batch_minutes=5,
+        batch_minutes=batch_minutes,
         clock=clock,
         sleep=clock.sleep,
     )
+
+
+def test_a_slow_batch_makes_the_next_one_larger_and_latency_is_measured() -> None:
+    # 60x: a minute a second. Landing takes 0.5 s, dbt 8 s: after the first batch of 5
+    # minutes, 8 more minutes are due, landed together, and the backlog stays bounded.
+    stats = timed_replay(60, batch_minutes=5, land_seconds=0.5, dbt_seconds=8.0)
     sizes = [b.minutes for b in stats.batches]
     assert sizes[0] == 5 and max(sizes) >= 8, sizes
     assert sum(sizes) == 60
@@ -117,25 +125,7 @@ def test_a_batch_per_landed_minute_waits_for_no_other_minute() -> None:
     with batches of 5 minutes the first minutes of each also wait for four more to land."""
 
     def replay(batch_minutes: int) -> ReplayStats:
-        clock = FakeClock()
-
-        def land(chunk: list[Arrival]) -> int:
-            clock.now += 0.2
-            return len(chunk)
-
-        def transform() -> float:
-            clock.now += 2.5
-            return 2.5
-
-        return run_replay(
-            feed(120),
-            land,
-            transform,
-            speed=60,
-            batch_minutes=batch_minutes,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+        return timed_replay(120, batch_minutes=batch_minutes, land_seconds=0.2, dbt_seconds=2.5)
 
     one, five = replay(1), replay(5)
     assert max(one.latencies) == pytest.approx(2.5, abs=0.01)  # the dbt run, nothing else

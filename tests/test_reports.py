@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.warehouse import WarehouseError, acquire_writer_lock
 from tests.pipeline import DBT, REPO, query, run
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,7 +65,20 @@ def site(copy_of_sample_build, tmp_path_factory) -> dict[str, object]:
         cwd=REPO, env=env, capture_output=True, timeout=300, check=False,
     )  # fmt: skip
     build_env = env | {"EVIDENCE_SOURCE__warehouse__filename": env["WAREHOUSE_PATH"]}
-    build_output = run(["bash", str(REPORTS / "scripts/build.sh")], build_env, timeout=900)
+    # As `make reports` runs it: holding the warehouse's writer lock (ingest with-lock).
+    build_output = run(
+        [sys.executable, "-m", "ingest", "with-lock", "--",
+         "bash", str(REPORTS / "scripts/build.sh")],
+        build_env, timeout=900,
+    )  # fmt: skip
+    # The next writer can start the moment the build returns (make demo, then make replay).
+    try:
+        fd = acquire_writer_lock(Path(env["WAREHOUSE_PATH"]), "test_reports")
+        lock_after_build = "free"
+        if fd is not None:
+            os.close(fd)
+    except WarehouseError as error:
+        lock_after_build = str(error)
 
     # Serve a copy: a `make reports` elsewhere must not change the files under the browser.
     served = folder / "site"
@@ -78,10 +93,17 @@ def site(copy_of_sample_build, tmp_path_factory) -> dict[str, object]:
             "root": served,
             "base": f"http://127.0.0.1:{server.server_port}",
             "build_output": build_output,
+            "lock_after_build": lock_after_build,
         }
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_build_leaves_the_writer_lock_free_when_it_returns(site) -> None:
+    """Nothing the build started outlives it holding the lock (its heartbeat's `sleep` did,
+    for up to 20 s: `make replay` right after `make demo` was refused)."""
+    assert site["lock_after_build"] == "free"
 
 
 def browse(site: dict[str, object], *args: str) -> dict:

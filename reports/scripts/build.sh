@@ -66,8 +66,15 @@ readonly foreign_hints='npm run preview|evidence preview'
 run_step() {
 	local label=$1 status=0 started=$SECONDS heartbeat
 	shift
+	# The heartbeat's sleep is killed with it: an orphaned `sleep` would keep the writer lock
+	# this script inherits from `ingest with-lock` for up to $heartbeat_seconds after the
+	# build returned, and refuse the next writer (`make demo` then `make replay`).
 	(
-		while sleep "$heartbeat_seconds"; do
+		trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+		while :; do
+			sleep "$heartbeat_seconds" &
+			nap=$!
+			wait "$nap"
 			echo "build.sh:   ... $label: $(duration $((SECONDS - started))) so far"
 		done
 	) &

@@ -131,7 +131,7 @@ check-warehouse: setup
 
 # Unit tests check the models' code on fixed inputs, so they say nothing about the day's data:
 # `make test` (CI) runs them; a build of the warehouse leaves them out, as dbt recommends for
-# production runs (~100 of them, about 40 s whatever the data). UNIT_TESTS=1 runs them too.
+# production runs (54 of them, about 20 s a build whatever the data). UNIT_TESTS=1 runs them too.
 BUILD_EXCLUDE = $(if $(UNIT_TESTS),,--exclude-resource-type unit_test)
 build: setup ## dbt build (models + data tests; UNIT_TESTS=1: unit tests too) on the warehouse (SAMPLE=1: the sample's); DBT_ARGS=--full-refresh etc. pass through
 	$(LOCKED) $(DBT) build $(BUILD_EXCLUDE) $(DBT_ARGS)

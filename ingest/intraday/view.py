@@ -29,7 +29,8 @@ class PlainView:
         alerts = ""
         if self.alerts is not None:
             total = sum(self.alerts.by_type().values())
-            alerts = f"  alerts {total} (+{total - self._alerts_seen})"
+            # signed: the session so far is recomputed each batch, and the count has fallen
+            alerts = f"  alerts {total} ({total - self._alerts_seen:+d})"
             self._alerts_seen = total
         print(
             f"{_clock(progress)}  minutes {stats.minutes_landed}/{stats.minutes_total}  "

@@ -67,7 +67,10 @@ def test_bench_at_s_writes_every_goal_row(tmp_path) -> None:
         assert measures[name][0]["seconds"] > 0 and measures[name][0]["peak_rss_mib"] > 0
     replay = measures["replay_60"][0]["detail"]
     assert replay["minutes_landed"] == 3 and replay["bars_landed"] == 60, replay
-    assert replay["sliced"] and len(replay["batches"]) == 1 and replay["kept_up"]
+    # The replay's default: a batch as soon as a minute lands; the minutes that land while it
+    # runs make the next one. Every landed minute is in exactly one batch.
+    assert replay["sliced"] and replay["batch_minutes"] == 1 and replay["kept_up"]
+    assert sum(batch["minutes"] for batch in replay["batches"]) == 3, replay["batches"]
     assert 0 < replay["latency_seconds"]["p50"] <= replay["latency_seconds"]["max"]
     agreement = measures["pandas"][0]["detail"]["agreement"]["fct_price_features_daily"]
     assert agreement["rows_pandas"] == agreement["rows_mart"] == agreement["rows_matched"]

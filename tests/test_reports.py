@@ -30,7 +30,7 @@ import duckdb
 import pytest
 
 from ingest.warehouse import WarehouseError, acquire_writer_lock
-from tests.pipeline import DBT, REPO, query, run
+from tests.pipeline import DBT, REPO, query
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPORTS = REPO / "reports"
@@ -65,12 +65,18 @@ def site(copy_of_sample_build, tmp_path_factory) -> dict[str, object]:
         cwd=REPO, env=env, capture_output=True, timeout=300, check=False,
     )  # fmt: skip
     build_env = env | {"EVIDENCE_SOURCE__warehouse__filename": env["WAREHOUSE_PATH"]}
-    # As `make reports` runs it: holding the warehouse's writer lock (ingest with-lock).
-    build_output = run(
-        [sys.executable, "-m", "ingest", "with-lock", "--",
-         "bash", str(REPORTS / "scripts/build.sh")],
-        build_env, timeout=900,
-    )  # fmt: skip
+    # As `make reports` runs it: holding the warehouse's writer lock (ingest with-lock), its
+    # output to a file, so that this waits for the build's process and not, as a pipe would,
+    # for every process that still holds the output open.
+    log = folder / "build.log"
+    with log.open("w") as out:
+        built = subprocess.run(
+            [sys.executable, "-m", "ingest", "with-lock", "--",
+             "bash", str(REPORTS / "scripts/build.sh")],
+            cwd=REPO, env=build_env, stdout=out, stderr=subprocess.STDOUT, timeout=900,
+        )  # fmt: skip
+    build_output = log.read_text()
+    assert built.returncode == 0, f"the reports build failed:\n{build_output[-4000:]}"
     # The next writer can start the moment the build returns (make demo, then make replay).
     try:
         fd = acquire_writer_lock(Path(env["WAREHOUSE_PATH"]), "test_reports")
